@@ -1,0 +1,1 @@
+/* fdpass.c - placeholder */

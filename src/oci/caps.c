@@ -1,0 +1,1 @@
+/* caps.c - placeholder until written */

@@ -1,0 +1,1 @@
+/* cgroup_v1.c - placeholder until written */

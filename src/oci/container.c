@@ -1,0 +1,1 @@
+/* container.c - placeholder until written */

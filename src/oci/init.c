@@ -1,0 +1,1 @@
+/* init.c - placeholder until written */

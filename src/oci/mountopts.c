@@ -1,0 +1,1 @@
+/* mountopts.c - placeholder until written */

@@ -1,0 +1,1 @@
+/* rootfs.c - placeholder until written */

@@ -1,0 +1,1 @@
+/* selfexec.c - placeholder until written */
