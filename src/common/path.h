@@ -9,7 +9,7 @@
  *
  *   path_open_in_root()      open path (relative to rootfd, clamped) with flags
  *   path_mkdir_in_root()     mkdir -p inside the root; returns an O_PATH fd of the last dir
- *   path_mkfile_in_root()    create parents and an empty file if missing; O_PATH fd
+ *   path_mkfile_in_root()    create parents (0755) and an empty file (mode) if missing; O_PATH fd
  *   path_open_no_symlinks()  open refusing any symlink on the way (RESOLVE_NO_SYMLINKS)
  *   path_fd_proc()           "/proc/self/fd/N" for an fd, to hand to mount(2)
  *   path_join()              a/b with one slash, newly allocated
