@@ -1,7 +1,7 @@
 /* sha256.h - SHA-256 through OpenSSL's libcrypto.
  *
  *   sha256_hex()          digest of a buffer as 64 lowercase hex chars + NUL
- *   sha256_init/update/final_hex   streaming form
+ *   sha256_init/update/final_hex   streaming form (final frees the context)
  */
 #ifndef BERTH_SHA256_H
 #define BERTH_SHA256_H
