@@ -4,7 +4,6 @@
  *   _cleanup_close_     close() the fd (if >= 0)
  *   _cleanup_fclose_    fclose() the FILE
  *   _cleanup_dir_       closedir() the DIR
- *   _cleanup_json_      json_decref() a jansson value
  *   _cleanup_strv_      free a NULL-terminated array of strings and the array
  *   TAKE_PTR(p)         return p and leave NULL behind (disarms the cleanup)
  *   TAKE_FD(fd)         return fd and leave -1 behind
