@@ -581,13 +581,13 @@ int container_kill(const char *root, const char *id, int sig, bool all, berth_er
 		return r;
 	const char *status = state_status(&st);
 	if (strcmp(status, "stopped") == 0) {
-		r = berth_error_code(err, ESRCH, "container \"%s\" is not running", id);
+		r = berth_error_code(err, ESRCH, "cannot signal container \"%s\": container not running", id);
 	} else if (all && st.cgroup) {
 		r = cgroup_kill_all(st.cgroup, sig, err);
 	} else {
 		int pfd = pidfd_open_checked(st.pid, st.start_time);
 		if (pfd < 0) {
-			r = berth_error_code(err, ESRCH, "container \"%s\" is not running", id);
+			r = berth_error_code(err, ESRCH, "cannot signal container \"%s\": container not running", id);
 		} else {
 			if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
 				r = berth_error_errno(err, "cannot signal container \"%s\"", id);
@@ -658,7 +658,7 @@ int container_update(const char *root, const char *id, json_t *resources, berth_
 	if (r < 0)
 		return r;
 	if (strcmp(state_status(&st), "stopped") == 0) {
-		r = berth_error_code(err, ESRCH, "container \"%s\" is not running", id);
+		r = berth_error_code(err, ESRCH, "cannot update container \"%s\": container not running", id);
 		goto out;
 	}
 	if ((r = cgroup_resources_validate(resources, err)) < 0)
