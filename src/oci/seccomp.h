@@ -10,6 +10,7 @@
  *   seccomp_prepare()        compile or load from cache (in the runtime, before clone)
  *   seccomp_install()        load the filter in the calling thread (in the container's init)
  *   seccomp_notify_send()    hand the listener fd to listenerPath with the container state (SCM_RIGHTS)
+ *   seccomp_notify_state()   the container process state JSON that seccomp_notify_send() sends
  *   seccomp_prog_free()
  */
 #ifndef BERTH_OCI_SECCOMP_H
@@ -40,6 +41,9 @@ int seccomp_install(const struct seccomp_prog *p, int *listener_fd, berth_err *e
  * pid, metadata, state). */
 int seccomp_notify_send(const char *listener_path, int listener_fd, const char *state_json,
 			berth_err *err);
+/* {"ociVersion","fds":["seccompFd"],"pid","metadata" (listenerMetadata),"state"} compact,
+ * malloc'd; state (may be NULL) is the runtime state object of the container. */
+char *seccomp_notify_state(json_t *seccomp, int pid, json_t *state);
 void seccomp_prog_free(struct seccomp_prog *p);
 
 #endif
