@@ -11,7 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -348,6 +353,65 @@ static void test_no_symlinks(void **state)
 	assert_same(f, fd4, ".");
 }
 
+static bool same_inode(const struct fixture *f, int fd, const char *rel)
+{
+	struct stat a, b;
+	_cleanup_free_ char *p = mkpath(f, rel);
+	return fd >= 0 && fstat(fd, &a) == 0 && lstat(p, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* A kernel without openat2 (seccomp makes it ENOSYS in a child): the library
+ * notices by itself and the walker keeps lookups inside the root. */
+static void test_enosys_falls_back(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sock_filter filter[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = { .len = ARRAY_SIZE(filter), .filter = filter };
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(10);
+		struct open_how_probe {
+			uint64_t flags, mode, resolve;
+		} how = { O_PATH, 0, 0 };
+		if (syscall(SYS_openat2, f->rootfd, ".", &how, sizeof(how)) >= 0 || errno != ENOSYS)
+			_exit(11);
+		path_force_fallback(false);
+		int fd = path_open_in_root(f->rootfd, "/etc/up/abs/marker", O_RDONLY, 0, NULL);
+		if (!same_inode(f, fd, "target/marker"))
+			_exit(12);
+		if (path_open_in_root(f->rootfd, "upmarker", O_RDONLY, 0, NULL) != -ENOENT)
+			_exit(13);
+		fd = path_mkdir_in_root(f->rootfd, "/etc/enosys/d", 0755, NULL);
+		if (!same_inode(f, fd, "enosys/d"))
+			_exit(14);
+		fd = path_mkfile_in_root(f->rootfd, "up/enosys/f", 0644, NULL);
+		if (!same_inode(f, fd, "enosys/f"))
+			_exit(15);
+		if (path_open_no_symlinks(f->rootfd, "etc/root-marker", O_RDONLY, 0, NULL) != -ELOOP)
+			_exit(16);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("child failed: status %#x", status);
+	_cleanup_free_ char *d = mkpath(f, "enosys/d");
+	assert_int_equal(rmdir(d), 0);
+	_cleanup_free_ char *fl = mkpath(f, "enosys/f");
+	assert_int_equal(unlink(fl), 0);
+	_cleanup_free_ char *e = mkpath(f, "enosys");
+	assert_int_equal(rmdir(e), 0);
+}
+
 static void test_clean(void **state)
 {
 	(void)state;
@@ -417,7 +481,7 @@ static void test_join_and_proc(void **state)
 		cmocka_unit_test(test_symlink_loop), cmocka_unit_test(test_open_errors), \
 		cmocka_unit_test(test_open_creat_through_link),                          \
 		cmocka_unit_test(test_mkdir_in_root), cmocka_unit_test(test_mkfile_in_root), \
-		cmocka_unit_test(test_no_symlinks)
+		cmocka_unit_test(test_no_symlinks), cmocka_unit_test(test_enosys_falls_back)
 
 int main(void)
 {
