@@ -278,8 +278,11 @@ static int walk_run(struct walk *w)
 			return walk_fail(w, errno, comp);
 
 		if (S_ISLNK(st.st_mode)) {
+			/* O_CREAT|O_EXCL never follows a final link: the open below then
+			 * fails with EEXIST, as open(2) does. */
+			bool excl = (w->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
 			bool follow = !last || trailing_slash || w->mode != WALK_OPEN ||
-				      !(w->flags & O_NOFOLLOW);
+				      !(w->flags & O_NOFOLLOW || excl);
 			if (follow) {
 				if (w->no_symlinks || --budget < 0)
 					return walk_fail(w, ELOOP, comp);

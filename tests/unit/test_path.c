@@ -248,6 +248,14 @@ static void test_open_creat_through_link(void **state)
 	struct stat st;
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* O_EXCL on a dangling link: EEXIST, and nothing is created at its target. */
+	assert_int_equal(path_open_in_root(f->rootfd, "dangling", O_WRONLY | O_CREAT | O_EXCL, 0600,
+					   &err),
+			 -EEXIST);
+	berth_err_clear(&err);
+	_cleanup_free_ char *made = mkpath(f, "made");
+	assert_int_equal(access(made, F_OK), -1);
 }
 
 static void test_mkdir_in_root(void **state)
