@@ -537,11 +537,16 @@ static int compile(json_t *obj, struct walk *w, void **insns, size_t *size, bert
 	if (r < 0)
 		return berth_error(err, -r, F ": reading the program back");
 	if (!bpf_plausible(buf, len)) {
+		size_t n = len / sizeof(struct sock_filter);
 		free(buf);
-		return berth_error_code(err, E2BIG,
-					F ": the compiled program has %zu instructions; the kernel "
-					"allows %d",
-					len / sizeof(struct sock_filter), BPF_MAXINSNS);
+		if (n > BPF_MAXINSNS)
+			return berth_error_code(err, E2BIG,
+						F ": the compiled program has %zu instructions; the "
+						"kernel allows %d",
+						n, BPF_MAXINSNS);
+		return berth_error_code(err, EINVAL,
+					F ": libseccomp produced an unexpected program (%zu bytes)",
+					len);
 	}
 	*insns = buf;
 	*size = len;
