@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/runtime.h"
 #include "common/log.h"
@@ -19,9 +20,11 @@ struct rt_globals rt = { .root = "/run/berth-runtime" };
 int rt_fail(berth_err *err)
 {
 	const char *msg = err->msg ? err->msg : "unknown error";
-	log_error("%s", msg);
-	if (log_fd() != 2)
-		fprintf(stderr, "berth-runtime: %s\n", msg);
+	/* One plain line for the user; with --log, also a record for the caller
+	 * (containerd's shim reads the last error of the log file). */
+	if (log_fd() != STDERR_FILENO)
+		log_error("%s", msg);
+	fprintf(stderr, "berth-runtime: %s\n", msg);
 	return 1;
 }
 

@@ -328,8 +328,16 @@ int process_set_user_caps(const struct init_args *a, berth_err *err)
 		return berth_error_errno(err, "process.user.gid: cannot set gid %u", gid);
 	if (setresuid(uid, uid, uid) < 0)
 		return berth_error_errno(err, "process.user.uid: cannot set uid %u", uid);
-	if (a->has_caps && (r = caps_apply(&a->caps, err)) < 0)
-		return r;
+	if (a->has_caps) {
+		/* The kernel keeps an ambient capability only when it is also permitted
+		 * and inheritable. runc's default config (and so many configs in the
+		 * wild) lists ambient capabilities without an inheritable set; runc
+		 * raises what it can and goes on, and so does Berth. */
+		struct caps_sets cs = a->caps;
+		cs.ambient &= cs.permitted & cs.inheritable;
+		if ((r = caps_apply(&cs, err)) < 0)
+			return r;
+	}
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return berth_error_errno(err, "prctl(PR_SET_KEEPCAPS)");
 	if (json_is_true(json_object_get(a->process, "noNewPrivileges")) &&
