@@ -1,67 +1,114 @@
-/* sha256.c - SHA-256 digests as lowercase hex, through OpenSSL's EVP interface.
- * A failing EVP call can only mean allocation failure or a broken libcrypto, so,
- * as with xalloc, it aborts rather than give callers an error path for it. */
+/* sha256.c - SHA-256 as FIPS 180-4 specifies it; see sha256.h for why it is here. */
 #include "sha256.h"
 
-#include <openssl/evp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
+#include <string.h>
 
-static void __attribute__((noreturn)) sha256_die(const char *what)
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static inline uint32_t rotr(uint32_t x, unsigned n)
 {
-	char msg[96];
-	int n = snprintf(msg, sizeof(msg), "berth: sha256: %s failed\n", what);
-	if (n > 0) {
-		ssize_t r = write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
-		(void)r;
-	}
-	abort();
+	return (x >> n) | (x << (32 - n));
 }
 
-static void to_hex(const unsigned char *md, unsigned int len, char out[SHA256_HEX_LEN + 1])
+static void compress(uint32_t h[8], const uint8_t *p)
 {
-	static const char digits[] = "0123456789abcdef";
-	for (unsigned int i = 0; i < len && i < SHA256_HEX_LEN / 2; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 0xf];
+	uint32_t w[64];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+		uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		k = g;
+		g = f;
+		f = e;
+		e = d + t1;
+		d = c;
+		c = b;
+		b = a;
+		a = t1 + t2;
+	}
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+	h[5] += f;
+	h[6] += g;
+	h[7] += k;
+}
+
+void sha256_init(struct sha256_ctx *c)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	memcpy(c->h, iv, sizeof(iv));
+	c->total = 0;
+	c->used = 0;
+}
+
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	c->total += len;
+	if (c->used) {
+		size_t take = 64 - c->used < len ? 64 - c->used : len;
+		memcpy(c->block + c->used, p, take);
+		c->used += take;
+		p += take;
+		len -= take;
+		if (c->used < 64)
+			return;
+		compress(c->h, c->block);
+		c->used = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		compress(c->h, p);
+	memcpy(c->block, p, len);
+	c->used = len;
+}
+
+void sha256_final_hex(struct sha256_ctx *c, char out[SHA256_HEX_LEN + 1])
+{
+	uint64_t bits = c->total * 8;
+	uint8_t pad = 0x80;
+	sha256_update(c, &pad, 1);
+	uint8_t zero = 0;
+	while (c->used != 56)
+		sha256_update(c, &zero, 1);
+	uint8_t len[8];
+	for (int i = 0; i < 8; i++)
+		len[i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha256_update(c, len, 8);
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 8; i++)
+		for (int j = 0; j < 4; j++) {
+			uint8_t b = (uint8_t)(c->h[i] >> (24 - 8 * j));
+			out[8 * i + 2 * j] = hex[b >> 4];
+			out[8 * i + 2 * j + 1] = hex[b & 15];
+		}
 	out[SHA256_HEX_LEN] = '\0';
 }
 
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != SHA256_HEX_LEN / 2)
-		sha256_die("EVP_Digest");
-	to_hex(md, mdlen, out);
-}
-
-void sha256_init(struct sha256_ctx *c)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md)
-		sha256_die("EVP_MD_CTX_new");
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		sha256_die("EVP_DigestInit_ex");
-	c->md = md;
-}
-
-void sha256_update(struct sha256_ctx *c, const void *data, size_t len)
-{
-	if (len && EVP_DigestUpdate(c->md, data, len) != 1)
-		sha256_die("EVP_DigestUpdate");
-}
-
-/* Also frees the context: c must be initialised again before reuse. */
-void sha256_final_hex(struct sha256_ctx *c, char out[SHA256_HEX_LEN + 1])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	if (EVP_DigestFinal_ex(c->md, md, &mdlen) != 1 || mdlen != SHA256_HEX_LEN / 2)
-		sha256_die("EVP_DigestFinal_ex");
-	EVP_MD_CTX_free(c->md);
-	c->md = NULL;
-	to_hex(md, mdlen, out);
+	struct sha256_ctx c;
+	sha256_init(&c);
+	sha256_update(&c, data, len);
+	sha256_final_hex(&c, out);
 }

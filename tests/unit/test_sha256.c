@@ -44,7 +44,6 @@ static void test_streaming(void **state)
 	sha256_update(&c, "c", 1);
 	sha256_final_hex(&c, out);
 	assert_string_equal(out, vectors[1].hex);
-	assert_null(c.md);
 
 	/* One million 'a' in uneven chunks (FIPS 180-2 long message). */
 	size_t total = 1000000, chunk = 4093;
