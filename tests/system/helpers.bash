@@ -44,8 +44,10 @@ rt() {
 	"$RUNTIME" --root "$STATE_ROOT" "$@"
 }
 
+# Called as $(cid), i.e. in a subshell: the counter lives in a file.
 cid() {
-	CID_SEQ=$((CID_SEQ + 1))
+	CID_SEQ=$(($(cat "$TEST_TMP/.cid-seq" 2>/dev/null || echo 0) + 1))
+	echo "$CID_SEQ" >"$TEST_TMP/.cid-seq"
 	echo "bt-$$-$BATS_TEST_NUMBER-$CID_SEQ"
 }
 
@@ -101,6 +103,6 @@ cfg() {
 
 set_args() {
 	local json
-	json=$(jq -cn '$ARGS.positional' --args "$@")
+	json=$(jq -cn '$ARGS.positional' --args -- "$@")
 	cfg ".process.args = $json"
 }
