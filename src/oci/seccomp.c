@@ -24,9 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* meson puts src/oci itself on the include path, where <seccomp.h> is this
- * module's own header; libseccomp's is reached through its sibling linux/. */
-#include <linux/../seccomp.h>
+#include <seccomp.h>
 
 #include "common/cleanup.h"
 #include "common/fileio.h"
