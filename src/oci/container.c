@@ -36,6 +36,7 @@
 #include "oci/console.h"
 #include "oci/container_internal.h"
 #include "oci/hooks.h"
+#include "oci/intelrdt.h"
 #include "oci/seccomp.h"
 #include "oci/spec.h"
 #include "oci/state.h"
@@ -176,6 +177,8 @@ static void creation_abort(struct creation *c)
 	}
 	if (c->cgroup_made && c->st.cgroup)
 		cgroup_destroy(c->st.cgroup, NULL);
+	if (c->cgroup_made)
+		intelrdt_remove(json_object_get(json_object_get(c->st.config, "linux"), "intelRdt"), c->st.id);
 	if (c->dir_made)
 		state_remove(c->st.dir, NULL);
 }
@@ -436,6 +439,9 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 	json_t *res = json_object_get(linux_, "resources");
 	if (res && (r = cgroup_apply(c->st.cgroup, res, err)) < 0)
 		return r;
+	json_t *rdt = json_object_get(linux_, "intelRdt");
+	if (rdt && (r = intelrdt_apply(rdt, c->st.id, pid, err)) < 0)
+		return r;
 	if ((r = sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1)) < 0)
 		return berth_error(err, -r, "starting the container process");
 	return 0;
@@ -570,6 +576,8 @@ static int destroy(struct container_state *st, berth_err *err)
 		if (r < 0)
 			return r;
 	}
+	if (st->config)
+		intelrdt_remove(json_object_get(json_object_get(st->config, "linux"), "intelRdt"), st->id);
 	return state_remove(st->dir, err);
 }
 

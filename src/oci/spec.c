@@ -23,6 +23,7 @@
 #include "oci/caps.h"
 #include "oci/cgroup.h"
 #include "oci/hooks.h"
+#include "oci/intelrdt.h"
 #include "oci/rootfs.h"
 #include "oci/seccomp.h"
 
@@ -497,6 +498,8 @@ static int validate_linux(json_t *linux_, json_t *spec, berth_err *err)
 			return r;
 	}
 	if ((r = field(linux_, p, "intelRdt", JSON_OBJECT, false, &v, err)) < 0)
+		return r;
+	if (v && (r = intelrdt_validate(v, err)) < 0)
 		return r;
 	if ((r = field(linux_, p, "timeOffsets", JSON_OBJECT, false, &v, err)) < 0)
 		return r;
