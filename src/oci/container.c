@@ -164,6 +164,7 @@ struct creation {
 	pid_t pid;
 	int sync_fd;
 	int pty_master;
+	int lock_fd;
 	bool dir_made;
 	bool cgroup_made;
 };
@@ -187,6 +188,8 @@ static void creation_release(struct creation *c)
 {
 	if (c->sync_fd >= 0)
 		close(c->sync_fd);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
 	if (c->pty_master >= 0)
 		close(c->pty_master);
 	if (c->args.fifo_fd >= 0)
@@ -202,6 +205,7 @@ static void __attribute__((noreturn)) intermediate_main(struct init_args *a, int
 							json_t *nss)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
+	child_tie_to_runtime(a);
 	/* The user namespace first: it owns the others. The mount namespace last:
 	 * after it, paths resolve in the container's view. */
 	for (size_t t = 0; t < ARRAY_SIZE(ns_table); t++) {
@@ -346,6 +350,10 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 	if ((r = state_dir_create(o->root, o->id, err)) < 0)
 		return r;
 	c->dir_made = true;
+	/* Held until create is done: delete and start wait instead of racing it. */
+	if ((r = state_lock(c->st.dir, err)) < 0)
+		return r;
+	c->lock_fd = c->args.lock_fd = r;
 	if (!run_mode) {
 		_cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", c->st.dir);
 		if (mkfifo(fifo, 0622) < 0)
@@ -428,6 +436,12 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 		pid = child;
 	}
 	c->pid = pid;
+	/* Recorded before anything else is made for it, so that if this process
+	 * is killed from here on, `delete` finds the init and the cgroup. */
+	c->st.pid = pid;
+	c->st.start_time = proc_start_time(pid);
+	if ((r = state_save(&c->st, err)) < 0)
+		return r;
 	if (c->args.new_userns) {
 		if ((r = write_id_map(pid, "uid_map", json_object_get(linux_, "uidMappings"), err)) < 0 ||
 		    (r = write_id_map(pid, "gid_map", json_object_get(linux_, "gidMappings"), err)) < 0)
@@ -471,7 +485,7 @@ static int creation_finish(const struct create_opts *o, struct creation *c, bert
 	}
 	if ((r = sync_recv(c->sync_fd, SYNC_READY, NULL, NULL, err)) < 0)
 		return r;
-	c->st.start_time = proc_start_time(c->pid);
+	c->st.ready = true;
 	if ((r = state_save(&c->st, err)) < 0)
 		return r;
 	return write_pid_file(o->pid_file, c->pid, err);
@@ -491,7 +505,7 @@ static int creation_run(const struct create_opts *o, bool run_mode, struct creat
 
 int container_create(const struct create_opts *o, berth_err *err)
 {
-	struct creation c = { .sync_fd = -1, .pty_master = -1, .args.fifo_fd = -1 };
+	struct creation c = { .sync_fd = -1, .pty_master = -1, .lock_fd = -1, .args.fifo_fd = -1, .args.lock_fd = -1 };
 	int r = creation_run(o, false, &c, err);
 	creation_release(&c);
 	return r;
@@ -615,7 +629,8 @@ int container_delete(const char *root, const char *id, bool force, berth_err *er
 		return r;
 	const char *status = state_status(&st);
 	if (strcmp(status, "stopped") != 0) {
-		if (strcmp(status, "created") != 0 && !force) {
+		/* "creating" under our lock means its create was killed half way. */
+		if (strcmp(status, "created") != 0 && strcmp(status, "creating") != 0 && !force) {
 			r = berth_error_code(err, EBUSY, "cannot delete container \"%s\" that is not stopped: %s",
 					     id, status);
 			goto out;
@@ -820,12 +835,14 @@ int wait_exec(int sync_fd, berth_err *err)
 
 int container_run(const struct create_opts *o, int *exit_code, berth_err *err)
 {
-	struct creation c = { .sync_fd = -1, .pty_master = -1, .args.fifo_fd = -1 };
+	struct creation c = { .sync_fd = -1, .pty_master = -1, .lock_fd = -1, .args.fifo_fd = -1, .args.lock_fd = -1 };
 	sigset_t mask, old;
 	block_forwarded_signals(&mask, &old);
 	int r = creation_run(o, true, &c, err);
 	if (r < 0)
 		goto out;
+	close(c.lock_fd);
+	c.lock_fd = -1;
 	c.st.started = true;
 	if ((r = sync_send(c.sync_fd, SYNC_START, 0, NULL, -1)) < 0) {
 		r = berth_error(err, -r, "starting the container");

@@ -60,6 +60,7 @@ void sync_send_error(int sock, const berth_err *e);
 
 /* Everything the child needs, prepared by the parent before clone. */
 struct init_args {
+	int lock_fd;              /* the runtime's lock on the state dir: the child closes it */
 	json_t *spec;
 	json_t *process;          /* spec.process, or the exec process */
 	const char *id;
@@ -82,6 +83,8 @@ struct init_args {
 };
 
 void __attribute__((noreturn)) init_main(struct init_args *a);
+/* Die with the runtime (PR_SET_PDEATHSIG) until setup is committed. */
+void child_tie_to_runtime(const struct init_args *a);
 void __attribute__((noreturn)) exec_child_main(struct init_args *a);
 
 /* container.c helpers shared with exec.c */

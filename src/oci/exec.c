@@ -57,6 +57,7 @@ static int ns_flags_of(pid_t pid)
 static void __attribute__((noreturn)) joiner_main(struct init_args *a, int pidfd, int flags)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
+	child_tie_to_runtime(a);
 	if (setns(pidfd, flags) < 0) {
 		berth_error_errno(&err, "cannot join the container's namespaces");
 		sync_send_error(a->sync_fd, &err);
@@ -81,7 +82,7 @@ int container_exec(const struct exec_opts *o, int *exit_code, berth_err *err)
 	int r = state_load(o->root, o->id, &st, err);
 	if (r < 0)
 		return r;
-	struct init_args a = { .fifo_fd = -1, .sync_fd = -1 };
+	struct init_args a = { .fifo_fd = -1, .sync_fd = -1, .lock_fd = -1 };
 	_cleanup_close_ int pidfd = -1;
 	_cleanup_close_ int sync_fd = -1;
 	_cleanup_close_ int master = -1;

@@ -95,6 +95,24 @@ static int wait_for_start(const struct init_args *a, berth_err *err)
 	return 0;
 }
 
+void child_tie_to_runtime(const struct init_args *a)
+{
+	/* A runtime killed during setup must not leave a half-made container
+	 * behind: the child goes with it. (If the runtime died before this
+	 * prctl, the next read of the sync socket sees EOF and the child exits;
+	 * getppid() cannot tell, it is 0 in a new pid namespace.) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* The flock belongs to the runtime; held here it would outlive create. */
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
+}
+
+static void untie_from_runtime(void)
+{
+	/* From here the runtime has recorded the pid: a later delete finds it. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+}
+
 static void finish_and_exec(struct init_args *a, const char *exec_path)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
@@ -111,6 +129,7 @@ static void finish_and_exec(struct init_args *a, const char *exec_path)
 		berth_error_errno(&err, "process.cwd: cannot change to \"%s\"", cwd);
 		goto fail;
 	}
+	untie_from_runtime();
 	if (!a->is_exec) {
 		if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
 			_exit(1);
@@ -175,6 +194,7 @@ static int open_rootfs_and_cwd(struct init_args *a, berth_err *err)
 void init_main(struct init_args *a)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
+	child_tie_to_runtime(a);
 	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	sigset_t all;
@@ -237,6 +257,7 @@ void init_main(struct init_args *a)
 void exec_child_main(struct init_args *a)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
+	child_tie_to_runtime(a);
 	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	sigset_t all;

@@ -95,10 +95,10 @@ char *rfc3339_now(void)
 
 int state_save(const struct container_state *s, berth_err *err)
 {
-	json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:b,s:O}", "id", s->id, "pid",
+	json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:O}", "id", s->id, "pid",
 			      (json_int_t)s->pid, "start_time", (json_int_t)s->start_time, "bundle",
 			      s->bundle, "rootfs", s->rootfs, "created", s->created, "owner",
-			      s->owner ? s->owner : "", "started", s->started, "config", s->config);
+			      s->owner ? s->owner : "", "ready", s->ready, "started", s->started, "config", s->config);
 	if (!j)
 		return berth_error_code(err, EINVAL, "cannot serialise the state of %s", s->id);
 	if (s->cgroup)
@@ -148,6 +148,7 @@ int state_load(const char *root, const char *id, struct container_state *s, bert
 	s->rootfs = dup_str(j, "rootfs");
 	s->created = dup_str(j, "created");
 	s->owner = dup_str(j, "owner");
+	s->ready = json_is_true(json_object_get(j, "ready"));
 	s->started = json_is_true(json_object_get(j, "started"));
 	s->config = json_incref(json_object_get(j, "config"));
 	json_t *cg = json_object_get(j, "cgroup");
@@ -174,6 +175,8 @@ const char *state_status(const struct container_state *s)
 {
 	if (!init_alive(s))
 		return "stopped";
+	if (!s->ready)
+		return "creating";
 	_cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", s->dir);
 	if (access(fifo, F_OK) == 0)
 		return "created";

@@ -39,6 +39,7 @@ struct container_state {
 	char *rootfs;
 	char *created;   /* RFC 3339 */
 	char *owner;
+	bool ready;      /* create finished: until then the status is "creating" */
 	bool started;    /* start was called (poststop hooks are due on delete) */
 	json_t *config;  /* the validated config.json, owned */
 	struct cgroup_manager *cgroup; /* owned, may be NULL */
