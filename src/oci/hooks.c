@@ -200,13 +200,27 @@ int hooks_run(json_t *hooks, enum hook_kind kind, const char *state_json, berth_
 	/* Our caller may ignore SIGCHLD, which would make waitpid fail. */
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
 	sigaction(SIGCHLD, &dfl, &old);
+	/* A failing poststart or poststop hook is only a warning for the caller
+	 * and the hooks after it still run (runtime spec); the first error is kept. */
+	bool go_on = kind == HOOK_POSTSTART || kind == HOOK_POSTSTOP;
 	int r = 0;
 	size_t i;
 	json_t *h;
 	json_array_foreach (arr, i, h) {
 		char where[64];
 		snprintf(where, sizeof(where), "hooks.%s[%zu]", kind_names[kind], i);
-		if ((r = run_one(h, where, state_json, err)) < 0)
+		berth_err one = BERTH_ERR_INIT;
+		int q = run_one(h, where, state_json, &one);
+		if (q < 0 && r == 0) {
+			r = q;
+			if (err) {
+				berth_err_clear(err);
+				*err = one;
+				one = (berth_err)BERTH_ERR_INIT;
+			}
+		}
+		berth_err_clear(&one);
+		if (q < 0 && !go_on)
 			break;
 	}
 	sigaction(SIGCHLD, &old, NULL);
