@@ -200,6 +200,9 @@ int hooks_run(json_t *hooks, enum hook_kind kind, const char *state_json, berth_
 	/* Our caller may ignore SIGCHLD, which would make waitpid fail. */
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
 	sigaction(SIGCHLD, &dfl, &old);
+	/* A hook that exits without reading its stdin must not kill us with SIGPIPE. */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	/* A failing poststart or poststop hook is only a warning for the caller
 	 * and the hooks after it still run (runtime spec); the first error is kept. */
 	bool go_on = kind == HOOK_POSTSTART || kind == HOOK_POSTSTOP;
@@ -224,5 +227,6 @@ int hooks_run(json_t *hooks, enum hook_kind kind, const char *state_json, berth_
 			break;
 	}
 	sigaction(SIGCHLD, &old, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	return r;
 }
