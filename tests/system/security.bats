@@ -82,24 +82,39 @@ wait_status() {
 
 # ---- CVE-2024-21626: leaked fds and cwd ------------------------------------
 
+# fds_of_init ID: the fds pid 1 holds, seen from inside through exec.
+fds_of_init() {
+	rt exec "$1" ls /proc/1/fd | sort -n | tr '\n' ' '
+}
+
 @test "the container's init holds exactly fds 0, 1 and 2" {
 	new_bundle
-	set_args sh -c 'ls /proc/1/fd | sort -n | tr "\n" " "'
-	run rt run -b "$BUNDLE" "$(cid)"
-	[ "$status" -eq 0 ]
+	set_args sleep 30
+	local id
+	id=$(cid)
+	rt run -d -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+	wait_status "$id" running
+	run fds_of_init "$id"
 	[ "$output" = "0 1 2 " ]
+	# The host's view agrees.
+	run ls "/proc/$(rt state "$id" | jq -r .pid)/fd"
+	[ "$(echo $output)" = "0 1 2" ]
 }
 
 @test "--preserve-fds N passes exactly N more fds" {
 	new_bundle
 	echo three >"$TEST_TMP/f3"
 	echo four >"$TEST_TMP/f4"
-	set_args sh -c 'ls /proc/1/fd | sort -n | tr "\n" " "; echo; cat <&3; cat <&4'
-	run rt run --preserve-fds 2 -b "$BUNDLE" "$(cid)" 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f4" 5<"$TEST_TMP/f3"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "0 1 2 3 4 " ]
-	[ "${lines[1]}" = three ]
-	[ "${lines[2]}" = four ]
+	set_args sleep 30
+	local id
+	id=$(cid)
+	rt run -d --preserve-fds 2 -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 3<"$TEST_TMP/f3" 4<"$TEST_TMP/f4" 5<"$TEST_TMP/f3"
+	wait_status "$id" running
+	run fds_of_init "$id"
+	[ "$output" = "0 1 2 3 4 " ]
+	run rt exec "$id" cat /proc/1/fd/3 /proc/1/fd/4
+	[ "${lines[0]}" = three ]
+	[ "${lines[1]}" = four ]
 }
 
 @test "an exec'd process holds exactly fds 0, 1 and 2" {
@@ -109,9 +124,10 @@ wait_status() {
 	id=$(cid)
 	rt run -d -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
 	wait_status "$id" running
-	run rt exec "$id" sh -c 'ls /proc/$$/fd | sort -n | tr "\n" " "'
+	# ls's own fds: 0, 1, 2 and the directory it reads (3).
+	run rt exec "$id" ls /proc/self/fd
 	[ "$status" -eq 0 ]
-	[ "$output" = "0 1 2 " ]
+	[ "$(echo $output)" = "0 1 2 3" ]
 }
 
 @test "process.cwd /proc/self/fd/N never gives a directory outside the rootfs" {
