@@ -146,7 +146,7 @@ wait_running() {
 	grep -q '^0::/' <<<"$output"
 }
 
-@test "time namespace: timeOffsets shift monotonic and boottime clocks" {
+@test "time namespace: timeOffsets shift monotonic and boottime clocks (runc 1.1.5 lacks it)" {
 	new_bundle
 	cfg '.linux.namespaces += [{type: "time"}]
 		| .linux.timeOffsets = {monotonic: {secs: 864000000, nanosecs: 0}, boottime: {secs: 1728000000, nanosecs: 500}}'
