@@ -411,3 +411,14 @@ bats_require_minimum_version 1.5.0
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *RLIMIT_NOFILE* ]] || [[ "$stderr" == *"rlimit type 7"* ]]
 }
+
+@test "process.scheduler and ioPriority as util-linux reports them (Debian rootfs; runc 1.1.5 lacks it)" {
+	new_bundle debian
+	cfg '.process.scheduler = {policy: "SCHED_BATCH", nice: 3} | .process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 6}'
+	set_args sh -c 'chrt -p $$; ionice -p $$; nice'
+	run rt run -b "$BUNDLE" "$(cid)"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"scheduling policy: SCHED_BATCH"* ]]
+	[ "${lines[2]}" = "best-effort: prio 6" ]
+	[ "${lines[3]}" = 3 ]
+}
