@@ -1,1 +1,311 @@
-/* cgroup_v2.c - placeholder until written */
+/* cgroup_v2.c - the driver for pure cgroup v2 hosts, and the v2 file writer
+ * that hybrid hosts use for hugetlb and "unified" keys. v1-style values of
+ * the OCI resources are converted as the runtime spec's users expect (the
+ * same mapping runc and crun use): shares to weight, blkio weight to io.weight,
+ * memory+swap to swap alone. */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "oci/cgroup_internal.h"
+
+static int w(const char *dir, const char *file, const char *field, berth_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int w(const char *dir, const char *file, const char *field, berth_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *v = NULL;
+	if (vasprintf(&v, fmt, ap) < 0)
+		v = NULL;
+	va_end(ap);
+	return cg_write(dir, file, v ? v : "", field, err);
+}
+
+/* cpu.shares 2..262144 -> cpu.weight 1..10000 (crun's linear mapping). */
+static unsigned long long shares_to_weight(unsigned long long shares)
+{
+	if (shares == 0)
+		return 0;
+	if (shares < 2)
+		shares = 2;
+	if (shares > 262144)
+		shares = 262144;
+	return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+static const char *max_or(long long v, char buf[32])
+{
+	if (v < 0)
+		return "max";
+	snprintf(buf, 32, "%lld", v);
+	return buf;
+}
+
+int cg_v2_apply(const char *dir, json_t *res, bool only_unified_keys, berth_err *err)
+{
+	int r;
+	char b1[32], b2[32];
+	size_t i;
+	json_t *o;
+	json_array_foreach (json_object_get(res, "hugepageLimits"), i, o) {
+		char file[96], field[64];
+		snprintf(file, sizeof(file), "hugetlb.%s.max", json_string_value(json_object_get(o, "pageSize")));
+		snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
+		if ((r = w(dir, file, field, err, "%lld", (long long)json_integer_value(json_object_get(o, "limit")))) < 0)
+			return r;
+	}
+	if (!only_unified_keys) {
+		json_t *mem = json_object_get(res, "memory");
+		json_t *lim = json_object_get(mem, "limit"), *swap = json_object_get(mem, "swap");
+		if (lim && (r = cg_write(dir, "memory.max", max_or(json_integer_value(lim), b1), "linux.resources.memory.limit", err)) < 0)
+			return r;
+		if (swap) {
+			long long s = json_integer_value(swap), l = lim ? json_integer_value(lim) : -1;
+			long long only_swap = s < 0 ? -1 : (l < 0 ? s : s - l);
+			if ((r = cg_write(dir, "memory.swap.max", max_or(only_swap, b1), "linux.resources.memory.swap", err)) < 0)
+				return r;
+		}
+		json_t *resv = json_object_get(mem, "reservation");
+		if (resv && (r = cg_write(dir, "memory.low", max_or(json_integer_value(resv), b1), "linux.resources.memory.reservation", err)) < 0)
+			return r;
+		json_t *kernel = json_object_get(mem, "kernel");
+		if (kernel && json_integer_value(kernel) > 0)
+			return berth_error_code(err, ENOTSUP, "linux.resources.memory.kernel: cgroup v2 has no kernel memory limit");
+		if (json_is_true(json_object_get(mem, "disableOOMKiller")))
+			return berth_error_code(err, ENOTSUP, "linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer");
+		json_t *cpu = json_object_get(res, "cpu");
+		json_t *sh = json_object_get(cpu, "shares");
+		if (sh && json_integer_value(sh) &&
+		    (r = w(dir, "cpu.weight", "linux.resources.cpu.shares", err, "%llu",
+			   shares_to_weight((unsigned long long)json_integer_value(sh)))) < 0)
+			return r;
+		json_t *q = json_object_get(cpu, "quota"), *p = json_object_get(cpu, "period");
+		if (q || p) {
+			long long period = p ? json_integer_value(p) : 100000;
+			if ((r = w(dir, "cpu.max", "linux.resources.cpu.quota", err, "%s %lld",
+				   max_or(q ? json_integer_value(q) : -1, b1), period)) < 0)
+				return r;
+		}
+		json_t *burst = json_object_get(cpu, "burst");
+		if (burst && (r = w(dir, "cpu.max.burst", "linux.resources.cpu.burst", err, "%lld", (long long)json_integer_value(burst))) < 0)
+			return r;
+		json_t *idle = json_object_get(cpu, "idle");
+		if (idle && (r = w(dir, "cpu.idle", "linux.resources.cpu.idle", err, "%lld", (long long)json_integer_value(idle))) < 0)
+			return r;
+		const char *cpus = json_string_value(json_object_get(cpu, "cpus"));
+		const char *mems = json_string_value(json_object_get(cpu, "mems"));
+		if (cpus && *cpus && (r = cg_write(dir, "cpuset.cpus", cpus, "linux.resources.cpu.cpus", err)) < 0)
+			return r;
+		if (mems && *mems && (r = cg_write(dir, "cpuset.mems", mems, "linux.resources.cpu.mems", err)) < 0)
+			return r;
+		json_t *pl = json_object_get(json_object_get(res, "pids"), "limit");
+		if (pl && (r = cg_write(dir, "pids.max", max_or(json_integer_value(pl) <= 0 ? -1 : json_integer_value(pl), b2),
+					"linux.resources.pids.limit", err)) < 0)
+			return r;
+		json_t *bw = json_object_get(json_object_get(res, "blockIO"), "weight");
+		if (bw && json_integer_value(bw)) {
+			/* blkio 10..1000 -> io.weight 1..10000 */
+			long long v = 1 + (json_integer_value(bw) - 10) * 9999 / 990;
+			if ((r = w(dir, "io.weight", "linux.resources.blockIO.weight", err, "default %lld", v)) < 0 &&
+			    (r = w(dir, "io.bfq.weight", "linux.resources.blockIO.weight", err, "%lld", (long long)json_integer_value(bw))) < 0)
+				return r;
+		}
+		static const struct { const char *key, *name; } thr[] = {
+			{ "throttleReadBpsDevice", "rbps" }, { "throttleWriteBpsDevice", "wbps" },
+			{ "throttleReadIOPSDevice", "riops" }, { "throttleWriteIOPSDevice", "wiops" },
+		};
+		for (size_t t = 0; t < ARRAY_SIZE(thr); t++)
+			json_array_foreach (json_object_get(json_object_get(res, "blockIO"), thr[t].key), i, o) {
+				char field[80];
+				snprintf(field, sizeof(field), "linux.resources.blockIO.%s[%zu]", thr[t].key, i);
+				if ((r = w(dir, "io.max", field, err, "%lld:%lld %s=%lld",
+					   (long long)json_integer_value(json_object_get(o, "major")),
+					   (long long)json_integer_value(json_object_get(o, "minor")), thr[t].name,
+					   (long long)json_integer_value(json_object_get(o, "rate")))) < 0)
+					return r;
+			}
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach (json_object_get(res, "unified"), k, v) {
+		char field[160];
+		snprintf(field, sizeof(field), "linux.resources.unified.%s", k);
+		if ((r = cg_write(dir, k, json_string_value(v), field, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Controllers must be enabled in every ancestor's subtree_control. */
+static void enable_controllers(const char *mount, const char *dir)
+{
+	_cleanup_free_ char *avail = NULL;
+	if (cg_read(mount, "cgroup.controllers", &avail, NULL) < 0)
+		return;
+	_cleanup_free_ char *copy = xstrdup(dir);
+	size_t base = strlen(mount);
+	for (char *p = copy + base;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (saved) {
+			_cleanup_free_ char *save = NULL;
+			_cleanup_free_ char *list = xstrdup(avail);
+			for (char *c = strtok_r(list, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+				_cleanup_free_ char *s = xasprintf("+%s", c);
+				cg_write(copy, "cgroup.subtree_control", s, "cgroup.subtree_control", NULL);
+			}
+		}
+		*p = saved;
+		if (!saved)
+			break;
+	}
+}
+
+static int v2_create(struct cgroup_manager *m, pid_t pid, berth_err *err)
+{
+	struct cg_hier *h = cg_find(m, NULL);
+	int r = cg_mkdir_p(h->dir, &h->made, err);
+	if (r < 0)
+		return r;
+	enable_controllers(h->mount, h->dir);
+	return cg_enter_all(m, pid, err);
+}
+
+static int v2_enter(struct cgroup_manager *m, pid_t pid, berth_err *err)
+{
+	return cg_enter_all(m, pid, err);
+}
+
+static int v2_apply(struct cgroup_manager *m, json_t *res, berth_err *err)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach (json_object_get(res, "devices"), i, o) {
+		/* The default rule list (deny all + allows of the standard devices) is
+		 * what the container gets from its own /dev; other rules need eBPF. */
+		if (i == 0 && !json_is_true(json_object_get(o, "allow")) &&
+		    (!json_object_get(o, "type") || !strcmp(json_string_value(json_object_get(o, "type")), "a")))
+			continue;
+		if (json_is_true(json_object_get(o, "allow")))
+			continue;
+		return berth_error_code(err, ENOTSUP,
+					"linux.resources.devices[%zu]: device rules on cgroup v2 need an eBPF program, which Berth does not load yet", i);
+	}
+	return cg_v2_apply(cg_find(m, NULL)->dir, res, false, err);
+}
+
+static int v2_freeze(struct cgroup_manager *m, bool freeze, berth_err *err)
+{
+	struct cg_hier *h = cg_find(m, NULL);
+	int r = cg_write(h->dir, "cgroup.freeze", freeze ? "1" : "0", "cgroup.freeze", err);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 1000; i++) {
+		_cleanup_free_ char *ev = NULL;
+		if ((r = cg_read(h->dir, "cgroup.events", &ev, err)) < 0)
+			return r;
+		if (strstr(ev, freeze ? "frozen 1" : "frozen 0"))
+			return 0;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return berth_error_code(err, ETIMEDOUT, "the container did not %s", freeze ? "freeze" : "thaw");
+}
+
+static int v2_is_frozen(struct cgroup_manager *m, bool *frozen, berth_err *err)
+{
+	_cleanup_free_ char *v = NULL;
+	*frozen = false;
+	int r = cg_read(cg_find(m, NULL)->dir, "cgroup.freeze", &v, err);
+	if (r < 0)
+		return r;
+	*frozen = strcmp(v, "1") == 0;
+	return 0;
+}
+
+static int v2_pids(struct cgroup_manager *m, pid_t **pids, size_t *n, berth_err *err)
+{
+	return cg_read_pids(cg_find(m, NULL)->dir, pids, n, err);
+}
+
+static int v2_destroy(struct cgroup_manager *m, berth_err *err)
+{
+	return cg_destroy_all(m, err);
+}
+
+static json_t *num(const char *dir, const char *file, const char *key)
+{
+	_cleanup_free_ char *v = NULL;
+	if (cg_read(dir, file, &v, NULL) < 0)
+		return json_integer(0);
+	if (key) {
+		char *p = strstr(v, key);
+		return json_integer(p ? (json_int_t)strtoull(p + strlen(key), NULL, 10) : 0);
+	}
+	return json_integer((json_int_t)strtoull(v, NULL, 10));
+}
+
+static int v2_stats(struct cgroup_manager *m, json_t **out, berth_err *err)
+{
+	const char *d = cg_find(m, NULL)->dir;
+	*out = json_pack("{s:{s:{s:o}},s:{s:{s:o,s:o,s:o}},s:{s:o,s:o}}", "cpu", "usage", "total",
+			 num(d, "cpu.stat", "usage_usec "), "memory", "usage", "usage", num(d, "memory.current", NULL),
+			 "limit", num(d, "memory.max", NULL), "max", num(d, "memory.peak", NULL), "pids", "current",
+			 num(d, "pids.current", NULL), "limit", num(d, "pids.max", NULL));
+	return *out ? 0 : berth_error_code(err, EINVAL, "cannot build the statistics");
+}
+
+static int v2_mount(struct cgroup_manager *m, int destfd, const char *dest, unsigned long flags, bool new_cgroupns,
+		    berth_err *err)
+{
+	char target[64];
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", destfd);
+	unsigned long f = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+	if (new_cgroupns) {
+		if (mount("cgroup2", target, "cgroup2", f, NULL) < 0)
+			return berth_error_errno(err, "cgroup mount at %s", dest);
+		return 0;
+	}
+	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, cg_find(m, NULL)->dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return berth_error_errno(err, "cgroup mount at %s: open_tree", dest);
+	struct mount_attr attr = { 0 };
+	if (f & MS_RDONLY)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (f & MS_NOSUID)
+		attr.attr_set |= MOUNT_ATTR_NOSUID;
+	if (f & MS_NODEV)
+		attr.attr_set |= MOUNT_ATTR_NODEV;
+	if (f & MS_NOEXEC)
+		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	if (attr.attr_set && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return berth_error_errno(err, "cgroup mount at %s: mount_setattr", dest);
+	if (syscall(SYS_move_mount, tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return berth_error_errno(err, "cgroup mount at %s: move_mount", dest);
+	return 0;
+}
+
+const struct cgroup_ops cgroup_v2_ops = {
+	.name = "cgroupfs-v2",
+	.create = v2_create,
+	.enter = v2_enter,
+	.apply = v2_apply,
+	.freeze = v2_freeze,
+	.is_frozen = v2_is_frozen,
+	.pids = v2_pids,
+	.destroy = v2_destroy,
+	.stats = v2_stats,
+	.mount = v2_mount,
+};
