@@ -138,17 +138,61 @@ static int apply_memory(struct cgroup_manager *m, json_t *mem, berth_err *err)
 	return 0;
 }
 
+/* RT group scheduling: a cgroup's RT budget cannot exceed its parent's, and a
+ * new cgroup starts with none. So every ancestor between the hierarchy root
+ * and the container whose budget is smaller is raised to it, top down; none
+ * is ever lowered, and the root is left alone. */
+static int apply_rt(struct cgroup_manager *m, json_t *cpu, berth_err *err)
+{
+	json_t *per = json_object_get(cpu, "realtimePeriod"), *run = json_object_get(cpu, "realtimeRuntime");
+	if (!per && !run)
+		return 0;
+	struct cg_hier *h = cg_find(m, "cpu");
+	if (!h)
+		return berth_error_code(err, ENOTSUP, "linux.resources.cpu.realtimeRuntime: this host has no cpu cgroup controller");
+	_cleanup_free_ char *dir = xstrdup(h->dir);
+	size_t base = strlen(h->mount);
+	for (char *p = dir + base + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		bool leaf = saved == '\0';
+		char buf[32];
+		int r;
+		if (per && leaf) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(per));
+			if ((r = cg_write(dir, "cpu.rt_period_us", buf, "linux.resources.cpu.realtimePeriod", err)) < 0)
+				return r;
+		}
+		if (run) {
+			_cleanup_free_ char *cur = NULL;
+			long long want = json_integer_value(run);
+			if (leaf || (cg_read(dir, "cpu.rt_runtime_us", &cur, NULL) == 0 && strtoll(cur, NULL, 10) >= 0 &&
+				     strtoll(cur, NULL, 10) < want)) {
+				snprintf(buf, sizeof(buf), "%lld", want);
+				if ((r = cg_write(dir, "cpu.rt_runtime_us", buf, "linux.resources.cpu.realtimeRuntime", err)) < 0)
+					return r;
+			}
+		}
+		*p = saved;
+		if (leaf)
+			break;
+	}
+	return 0;
+}
+
 static int apply_cpu(struct cgroup_manager *m, json_t *cpu, berth_err *err)
 {
 	if (!cpu)
 		return 0;
 	int r;
+	if ((r = apply_rt(m, cpu, err)) < 0)
+		return r;
 	if ((r = wr_int(m, "cpu", "cpu.shares", json_object_get(cpu, "shares"), "linux.resources.cpu.shares", err)) < 0 ||
 	    (r = wr_int(m, "cpu", "cpu.cfs_period_us", json_object_get(cpu, "period"), "linux.resources.cpu.period", err)) < 0 ||
 	    (r = wr_int(m, "cpu", "cpu.cfs_quota_us", json_object_get(cpu, "quota"), "linux.resources.cpu.quota", err)) < 0 ||
 	    (r = wr_int(m, "cpu", "cpu.cfs_burst_us", json_object_get(cpu, "burst"), "linux.resources.cpu.burst", err)) < 0 ||
-	    (r = wr_int(m, "cpu", "cpu.rt_period_us", json_object_get(cpu, "realtimePeriod"), "linux.resources.cpu.realtimePeriod", err)) < 0 ||
-	    (r = wr_int(m, "cpu", "cpu.rt_runtime_us", json_object_get(cpu, "realtimeRuntime"), "linux.resources.cpu.realtimeRuntime", err)) < 0 ||
 	    (r = wr_int(m, "cpu", "cpu.idle", json_object_get(cpu, "idle"), "linux.resources.cpu.idle", err)) < 0)
 		return r;
 	const char *cpus = json_string_value(json_object_get(cpu, "cpus"));

@@ -261,6 +261,18 @@ static int run_hooks_with_state(struct container_state *st, enum hook_kind kind,
 	return hooks_run(hooks, kind, text, err);
 }
 
+/* A capability the runtime itself does not hold cannot be granted: the runtime
+ * spec says to warn and go on, and so the container gets the rest. */
+void warn_ungrantable_caps(struct caps_sets *caps)
+{
+	uint64_t missing = 0;
+	caps_filter_available(caps, &missing);
+	if (missing) {
+		_cleanup_free_ char *names = caps_mask_names(missing);
+		log_warn("process.capabilities: cannot grant %s: not in the runtime's bounding set", names);
+	}
+}
+
 static int resolve_bundle(const char *bundle, char **out, berth_err *err)
 {
 	char *abs = realpath(bundle ? bundle : ".", NULL);
@@ -316,6 +328,7 @@ static int creation_prepare(const struct create_opts *o, bool run_mode, struct c
 	if (capo) {
 		if ((r = caps_from_json(capo, "process.capabilities", &c->caps, err)) < 0)
 			return r;
+		warn_ungrantable_caps(&c->caps);
 		c->args.caps = c->caps;
 		c->args.has_caps = true;
 	}
@@ -340,6 +353,40 @@ static int creation_prepare(const struct create_opts *o, bool run_mode, struct c
 				    o->systemd_cgroup, &c->st.cgroup, err)) < 0)
 		return r;
 	return 0;
+}
+
+/* linux.resources plus the device rules every container needs: like runc, the
+ * standard devices (and those of linux.devices) stay usable whatever the
+ * config's device list denies before them. */
+static json_t *effective_resources(json_t *linux_)
+{
+	json_t *res = json_deep_copy(json_object_get(linux_, "resources"));
+	if (!res)
+		res = json_object();
+	json_t *devs = json_object_get(res, "devices");
+	if (!devs)
+		return res; /* no device rules asked for: the cgroup's own default (all allowed) */
+	static const struct { const char *type; int major, minor; const char *access; } std[] = {
+		{ "c", -1, -1, "m" }, { "b", -1, -1, "m" }, /* mknod of anything; access is what counts */
+		{ "c", 1, 3, "rwm" },  { "c", 1, 5, "rwm" },  { "c", 1, 7, "rwm" },  { "c", 1, 8, "rwm" },
+		{ "c", 1, 9, "rwm" },  { "c", 5, 0, "rwm" },  { "c", 5, 1, "rwm" },  { "c", 5, 2, "rwm" },
+		{ "c", 136, -1, "rwm" }, { "c", 10, 200, "rwm" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
+		json_array_append_new(devs, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", std[i].type, "major",
+						      (json_int_t)std[i].major, "minor", (json_int_t)std[i].minor,
+						      "access", std[i].access));
+	size_t i;
+	json_t *d;
+	json_array_foreach (json_object_get(linux_, "devices"), i, d) {
+		const char *t = json_string_value(json_object_get(d, "type"));
+		if (!t || strcmp(t, "p") == 0)
+			continue;
+		json_array_append_new(devs, json_pack("{s:b,s:s,s:O,s:O,s:s}", "allow", 1, "type",
+						      strcmp(t, "u") == 0 ? "c" : t, "major", json_object_get(d, "major"),
+						      "minor", json_object_get(d, "minor"), "access", "rwm"));
+	}
+	return res;
 }
 
 static int creation_clone(const struct create_opts *o, bool run_mode, struct creation *c, berth_err *err)
@@ -450,8 +497,10 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 	c->cgroup_made = true;
 	if ((r = cgroup_create(c->st.cgroup, pid, err)) < 0)
 		return r;
-	json_t *res = json_object_get(linux_, "resources");
-	if (res && (r = cgroup_apply(c->st.cgroup, res, err)) < 0)
+	json_t *res = effective_resources(linux_);
+	r = cgroup_apply(c->st.cgroup, res, err);
+	json_decref(res);
+	if (r < 0)
 		return r;
 	json_t *rdt = json_object_get(linux_, "intelRdt");
 	if (rdt && (r = intelrdt_apply(rdt, c->st.id, pid, err)) < 0)

@@ -89,6 +89,7 @@ void __attribute__((noreturn)) exec_child_main(struct init_args *a);
 
 /* container.c helpers shared with exec.c */
 int pidfd_open_checked(pid_t pid, unsigned long long start_time);
+void warn_ungrantable_caps(struct caps_sets *caps);
 void block_forwarded_signals(sigset_t *mask, sigset_t *old);
 int wait_forwarding(pid_t pid, const sigset_t *mask);
 pid_t start_tty_proxy(int master);

@@ -103,6 +103,7 @@ int container_exec(const struct exec_opts *o, int *exit_code, berth_err *err)
 	if (capo) {
 		if ((r = caps_from_json(capo, "process.capabilities", &a.caps, err)) < 0)
 			goto out;
+		warn_ungrantable_caps(&a.caps);
 		a.has_caps = true;
 	}
 	json_t *sc = json_object_get(json_object_get(st.config, "linux"), "seccomp");
