@@ -17,6 +17,8 @@ DEBIAN_CACHE=${BERTH_DEBIAN_ROOTFS:-/var/cache/berth-tests/debian-bookworm}
 
 common_setup() {
 	TEST_TMP=$(mktemp -d /tmp/berth-test.XXXXXX)
+	# A container's mapped root (user namespaces) must be able to reach its rootfs.
+	chmod 755 "$TEST_TMP"
 	STATE_ROOT=$TEST_TMP/state
 	mkdir -p "$STATE_ROOT"
 	CID_SEQ=0
