@@ -141,9 +141,9 @@ int cg_read_pids(const char *dir, pid_t **pids, size_t *n, berth_err *err)
 struct cg_hier *cg_find(struct cgroup_manager *m, const char *controller)
 {
 	for (size_t i = 0; i < m->nh; i++) {
-		if (!controller)
-			return m->h[i].v2 ? &m->h[i] : NULL;
-		if (m->h[i].v2)
+		if (!controller && m->h[i].v2)
+			return &m->h[i];
+		if (!controller || m->h[i].v2)
 			continue;
 		/* "cpu,cpuacct" holds both cpu and cpuacct. */
 		const char *p = m->h[i].name;
@@ -156,10 +156,6 @@ struct cg_hier *cg_find(struct cgroup_manager *m, const char *controller)
 				p++;
 		}
 	}
-	if (!controller)
-		for (size_t i = 0; i < m->nh; i++)
-			if (m->h[i].v2)
-				return &m->h[i];
 	return NULL;
 }
 

@@ -47,6 +47,8 @@ int cg_rmdir(const char *dir, int made, berth_err *err);
 struct cg_hier *cg_find(struct cgroup_manager *m, const char *controller);
 int cg_read_pids(const char *dir, pid_t **pids, size_t *n, berth_err *err);
 int cg_v2_apply(const char *dir, json_t *res, bool only_unified_keys, berth_err *err);
+/* Enable every available controller in the subtree_control of dir's ancestors. */
+void cg_v2_enable_controllers(const char *mount, const char *dir);
 int cg_enter_all(struct cgroup_manager *m, pid_t pid, berth_err *err);
 int cg_destroy_all(struct cgroup_manager *m, berth_err *err);
 

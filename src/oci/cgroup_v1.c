@@ -55,6 +55,8 @@ static int v1_create(struct cgroup_manager *m, pid_t pid, berth_err *err)
 		int r = cg_mkdir_p(m->h[i].dir, &m->h[i].made, err);
 		if (r < 0)
 			return r;
+		if (m->h[i].v2)
+			cg_v2_enable_controllers(m->h[i].mount, m->h[i].dir); /* hybrid: hugetlb lives there */
 		if (!m->h[i].v2 && strcmp(m->h[i].name, "cpuset") == 0 &&
 		    (r = cpuset_inherit(m->h[i].mount, m->h[i].dir, err)) < 0)
 			return r;

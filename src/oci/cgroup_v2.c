@@ -147,7 +147,7 @@ int cg_v2_apply(const char *dir, json_t *res, bool only_unified_keys, berth_err 
 }
 
 /* Controllers must be enabled in every ancestor's subtree_control. */
-static void enable_controllers(const char *mount, const char *dir)
+void cg_v2_enable_controllers(const char *mount, const char *dir)
 {
 	_cleanup_free_ char *avail = NULL;
 	if (cg_read(mount, "cgroup.controllers", &avail, NULL) < 0)
@@ -160,7 +160,7 @@ static void enable_controllers(const char *mount, const char *dir)
 		char saved = *p;
 		*p = '\0';
 		if (saved) {
-			_cleanup_free_ char *save = NULL;
+			char *save = NULL;
 			_cleanup_free_ char *list = xstrdup(avail);
 			for (char *c = strtok_r(list, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
 				_cleanup_free_ char *s = xasprintf("+%s", c);
@@ -179,7 +179,7 @@ static int v2_create(struct cgroup_manager *m, pid_t pid, berth_err *err)
 	int r = cg_mkdir_p(h->dir, &h->made, err);
 	if (r < 0)
 		return r;
-	enable_controllers(h->mount, h->dir);
+	cg_v2_enable_controllers(h->mount, h->dir);
 	return cg_enter_all(m, pid, err);
 }
 

@@ -288,6 +288,10 @@ static int creation_prepare(const struct create_opts *o, bool run_mode, struct c
 	int r;
 	if (!container_id_valid(o->id))
 		return berth_error_code(err, EINVAL, "invalid container id \"%s\"", o->id);
+	/* Not dumpable, and so neither is the init until it execs the user's
+	 * program: a process in the container cannot open /proc/PID/exe of the
+	 * runtime that waits there (CVE-2019-5736), nor ptrace it. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	_cleanup_free_ char *bundle = NULL;
 	if ((r = resolve_bundle(o->bundle, &bundle, err)) < 0)
 		return r;
@@ -355,9 +359,9 @@ static int creation_prepare(const struct create_opts *o, bool run_mode, struct c
 	return 0;
 }
 
-/* linux.resources plus the device rules every container needs: like runc, the
- * standard devices (and those of linux.devices) stay usable whatever the
- * config's device list denies before them. */
+/* linux.resources with the device rules every container needs: like runc,
+ * the standard devices stay usable. They go right after a leading "deny all"
+ * so that the config's own later rules (a deny of c 1:3, say) still win. */
 static json_t *effective_resources(json_t *linux_)
 {
 	json_t *res = json_deep_copy(json_object_get(linux_, "resources"));
@@ -365,27 +369,28 @@ static json_t *effective_resources(json_t *linux_)
 		res = json_object();
 	json_t *devs = json_object_get(res, "devices");
 	if (!devs)
-		return res; /* no device rules asked for: the cgroup's own default (all allowed) */
+		return res; /* no device rules asked for: the cgroup's default (all allowed) */
 	static const struct { const char *type; int major, minor; const char *access; } std[] = {
 		{ "c", -1, -1, "m" }, { "b", -1, -1, "m" }, /* mknod of anything; access is what counts */
 		{ "c", 1, 3, "rwm" },  { "c", 1, 5, "rwm" },  { "c", 1, 7, "rwm" },  { "c", 1, 8, "rwm" },
 		{ "c", 1, 9, "rwm" },  { "c", 5, 0, "rwm" },  { "c", 5, 1, "rwm" },  { "c", 5, 2, "rwm" },
 		{ "c", 136, -1, "rwm" }, { "c", 10, 200, "rwm" },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
-		json_array_append_new(devs, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", std[i].type, "major",
-						      (json_int_t)std[i].major, "minor", (json_int_t)std[i].minor,
-						      "access", std[i].access));
-	size_t i;
-	json_t *d;
-	json_array_foreach (json_object_get(linux_, "devices"), i, d) {
-		const char *t = json_string_value(json_object_get(d, "type"));
-		if (!t || strcmp(t, "p") == 0)
-			continue;
-		json_array_append_new(devs, json_pack("{s:b,s:s,s:O,s:O,s:s}", "allow", 1, "type",
-						      strcmp(t, "u") == 0 ? "c" : t, "major", json_object_get(d, "major"),
-						      "minor", json_object_get(d, "minor"), "access", "rwm"));
+	json_t *out = json_array();
+	size_t i = 0;
+	json_t *first = json_array_get(devs, 0);
+	const char *t0 = json_string_value(json_object_get(first, "type"));
+	if (first && !json_is_true(json_object_get(first, "allow")) && (!t0 || strcmp(t0, "a") == 0)) {
+		json_array_append(out, first);
+		i = 1;
 	}
+	for (size_t k = 0; k < ARRAY_SIZE(std); k++)
+		json_array_append_new(out, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", std[k].type, "major",
+						     (json_int_t)std[k].major, "minor", (json_int_t)std[k].minor,
+						     "access", std[k].access));
+	for (; i < json_array_size(devs); i++)
+		json_array_append(out, json_array_get(devs, i));
+	json_object_set_new(res, "devices", out);
 	return res;
 }
 
@@ -433,6 +438,8 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 			intermediate = true;
 		if (f == CLONE_NEWUSER)
 			c->args.new_userns = true;
+		if (f == CLONE_NEWNET)
+			c->args.new_netns = true;
 		if (f == CLONE_NEWCGROUP) {
 			c->args.new_cgroupns = true;
 			continue; /* unshared by the init once it is in its cgroup */

@@ -72,6 +72,7 @@ struct init_args {
 	bool no_pivot;
 	bool no_new_keyring;
 	bool new_userns;
+	bool new_netns;
 	bool new_cgroupns;
 	bool new_mntns;
 	bool wait_socket;         /* run: wait for SYNC_START instead of the fifo */

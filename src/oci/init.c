@@ -14,7 +14,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -51,6 +54,23 @@ static int set_sysctls(json_t *sysctl, berth_err *err)
 		if (fd < 0 || fd_write_all(fd, val, strlen(val)) < 0)
 			return berth_error_errno(err, "linux.sysctl.%s: cannot set it to \"%s\"", k, val);
 	}
+	return 0;
+}
+
+/* A new network namespace has a loopback device that is down: bring it up, as
+ * every runtime does, so 127.0.0.1 works in the container. */
+static int loopback_up(berth_err *err)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return berth_error_errno(err, "linux.namespaces: socket for the loopback device");
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return berth_error_errno(err, "linux.namespaces: reading the flags of lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return berth_error_errno(err, "linux.namespaces: bringing lo up");
 	return 0;
 }
 
@@ -200,6 +220,12 @@ void init_main(struct init_args *a)
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* In its own user namespace the init must be able to open its own /proc
+	 * files (oom_score_adj, attr); the runtime made it non-dumpable. */
+	if (a->new_userns)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (a->new_netns && loopback_up(&err) < 0)
+		fail(a, &err);
 	if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
 		berth_error_errno(&err, "linux.uidMappings: cannot become root in the user namespace");
 		fail(a, &err);
