@@ -67,8 +67,17 @@ int cg_read(const char *dir, const char *file, char **out, berth_err *err)
 int cg_mkdir_p(const char *dir, int *made, berth_err *err)
 {
 	*made = 0;
+	/* The parent usually exists already: one mkdir is the common case. */
+	if (mkdir(dir, 0755) == 0) {
+		*made = 1;
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return berth_error_errno(err, "linux.cgroupsPath: cannot create %s", dir);
 	_cleanup_free_ char *copy = xstrdup(dir);
-	for (char *p = copy + 1; ; p++) {
+	for (char *p = copy + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;
 			*p = '\0';
@@ -76,8 +85,8 @@ int cg_mkdir_p(const char *dir, int *made, berth_err *err)
 				(*made)++;
 			else if (errno != EEXIST)
 				return berth_error_errno(err, "linux.cgroupsPath: cannot create %s", copy);
-			else if (*made)
-				(*made) = 0; /* someone else made it meanwhile: not ours to remove */
+			else if (!saved)
+				*made = 0; /* someone else made the leaf meanwhile: not ours to remove */
 			*p = saved;
 			if (!saved)
 				break;
@@ -88,25 +97,19 @@ int cg_mkdir_p(const char *dir, int *made, berth_err *err)
 
 int cg_rmdir(const char *dir, int made, berth_err *err)
 {
-	_cleanup_free_ char *copy = xstrdup(dir);
-	for (int level = 0; level < (made > 0 ? made : 1); level++) {
-		int tries = 0;
-		while (rmdir(copy) < 0) {
-			if (errno == ENOENT)
-				break;
-			if (level > 0)
-				return 0; /* a parent with other children stays */
-			if (errno != EBUSY || ++tries > 200)
-				return berth_error_errno(err, "cannot remove cgroup %s", copy);
-			struct timespec ts = { 0, 5000000 };
-			nanosleep(&ts, NULL);
-		}
-		char *slash = strrchr(copy, '/');
-		if (!slash || slash == copy)
+	/* Only the container's own directory goes. Parents (/berth, /docker) are
+	 * shared by concurrent containers: removing one when it looks empty would
+	 * race with another create between its mkdir of the parent and of its
+	 * leaf. runc leaves them too. */
+	if (made <= 0)
+		return 0;
+	for (int tries = 0; rmdir(dir) < 0; tries++) {
+		if (errno == ENOENT)
 			break;
-		*slash = '\0';
-		if (made <= 0)
-			break;
+		if (errno != EBUSY || tries > 200)
+			return berth_error_errno(err, "cannot remove cgroup %s", dir);
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
 	}
 	return 0;
 }
@@ -169,6 +172,24 @@ int cg_enter_all(struct cgroup_manager *m, pid_t pid, berth_err *err)
 			return r;
 	}
 	return 0;
+}
+
+int cgroup_join_self(struct cgroup_manager *m, bool skip_v2, berth_err *err)
+{
+	for (size_t i = 0; i < m->nh; i++) {
+		if (m->h[i].v2 && skip_v2)
+			continue;
+		int r = cg_write(m->h[i].dir, m->h[i].v2 ? "cgroup.procs" : "tasks", "0", "linux.cgroupsPath", err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int cgroup_v2_fd(struct cgroup_manager *m)
+{
+	struct cg_hier *h = cg_find(m, NULL);
+	return h ? open(h->dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 }
 
 int cg_destroy_all(struct cgroup_manager *m, berth_err *err)

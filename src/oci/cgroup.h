@@ -13,8 +13,12 @@
  *
  *   cgroup_detect_mode()    which layout this host has
  *   cgroup_manager_new()    resolve cgroupsPath for container id (nothing created yet)
- *   cgroup_create()         make the cgroup directories and move pid in
- *   cgroup_enter()          move another pid (exec) into the existing cgroups
+ *   cgroup_create()         make the cgroup directories (and move pid in, if pid > 0)
+ *   cgroup_enter()          move another pid into the existing cgroups
+ *   cgroup_join_self()      move the calling single-threaded process in: through v1
+ *                           "tasks" with "0", which skips the kernel's global
+ *                           threadgroup lock and its RCU grace period (~10 ms here)
+ *   cgroup_v2_fd()          an fd of the v2 directory, for clone3(CLONE_INTO_CGROUP)
  *   cgroup_apply()          write linux.resources (create and update)
  *   cgroup_freeze()         freeze / thaw (pause, resume), waiting until settled
  *   cgroup_is_frozen()      current freezer state
@@ -63,6 +67,10 @@ int cgroup_manager_new(const char *cgroups_path, const char *id, bool systemd,
 		       struct cgroup_manager **out, berth_err *err);
 int cgroup_create(struct cgroup_manager *m, pid_t pid, berth_err *err);
 int cgroup_enter(struct cgroup_manager *m, pid_t pid, berth_err *err);
+/* skip_v2: the process was cloned into the v2 directory already. */
+int cgroup_join_self(struct cgroup_manager *m, bool skip_v2, berth_err *err);
+/* -1 when the host has no v2 hierarchy; the caller closes it. */
+int cgroup_v2_fd(struct cgroup_manager *m);
 int cgroup_apply(struct cgroup_manager *m, json_t *resources, berth_err *err);
 int cgroup_freeze(struct cgroup_manager *m, bool freeze, berth_err *err);
 int cgroup_is_frozen(struct cgroup_manager *m, bool *frozen, berth_err *err);

@@ -61,7 +61,7 @@ static int v1_create(struct cgroup_manager *m, pid_t pid, berth_err *err)
 		    (r = cpuset_inherit(m->h[i].mount, m->h[i].dir, err)) < 0)
 			return r;
 	}
-	return cg_enter_all(m, pid, err);
+	return pid > 0 ? cg_enter_all(m, pid, err) : 0;
 }
 
 static int v1_enter(struct cgroup_manager *m, pid_t pid, berth_err *err)

@@ -180,7 +180,7 @@ static int v2_create(struct cgroup_manager *m, pid_t pid, berth_err *err)
 	if (r < 0)
 		return r;
 	cg_v2_enable_controllers(h->mount, h->dir);
-	return cg_enter_all(m, pid, err);
+	return pid > 0 ? cg_enter_all(m, pid, err) : 0;
 }
 
 static int v2_enter(struct cgroup_manager *m, pid_t pid, berth_err *err)

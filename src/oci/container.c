@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -154,6 +155,21 @@ static int write_time_offsets(json_t *offsets, berth_err *err)
 	if (fd < 0 || fd_write_all(fd, text, strlen(text)) < 0)
 		return berth_error_errno(err, "linux.timeOffsets: cannot write timens_offsets");
 	return 0;
+}
+
+/* fork-like clone3, with namespaces and, when cgfd >= 0, straight into that
+ * v2 cgroup (no migration afterwards). */
+pid_t clone_child(unsigned long flags, int cgfd)
+{
+	struct clone_args ca = { .flags = flags, .exit_signal = SIGCHLD };
+	if (cgfd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (unsigned long)cgfd;
+	}
+	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && errno == ENOSYS && cgfd < 0)
+		pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	return (pid_t)pid;
 }
 
 /* What create makes, so a failure can take it all back. */
@@ -414,6 +430,20 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 		if (c->args.fifo_fd < 0)
 			return berth_error_errno(err, "cannot open %s", fifo);
 	}
+	/* The state is on disk before the cgroup exists, so that a create killed
+	 * from here on leaves nothing `delete` does not know about. */
+	if ((r = state_save(&c->st, err)) < 0)
+		return r;
+	/* The cgroup is made and limited before the init exists: it is born (v2)
+	 * or moves itself (v1) into a cgroup whose limits already hold. */
+	c->cgroup_made = true;
+	if ((r = cgroup_create(c->st.cgroup, 0, err)) < 0)
+		return r;
+	json_t *res = effective_resources(linux_);
+	r = cgroup_apply(c->st.cgroup, res, err);
+	json_decref(res);
+	if (r < 0)
+		return r;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return berth_error_errno(err, "socketpair");
@@ -459,8 +489,9 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 	c->args.wait_socket = run_mode;
 	c->args.cgroup = c->st.cgroup;
 
-	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(intermediate ? 0 : flags) | SIGCHLD, NULL,
-				   NULL, NULL, 0);
+	_cleanup_close_ int cgfd = intermediate ? -1 : cgroup_v2_fd(c->st.cgroup);
+	c->args.in_v2_cgroup = cgfd >= 0;
+	pid_t pid = clone_child((unsigned long)(intermediate ? 0 : flags), cgfd);
 	if (pid < 0) {
 		int e = errno;
 		close(sv[1]);
@@ -501,14 +532,6 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 		    (r = write_id_map(pid, "gid_map", json_object_get(linux_, "gidMappings"), err)) < 0)
 			return r;
 	}
-	c->cgroup_made = true;
-	if ((r = cgroup_create(c->st.cgroup, pid, err)) < 0)
-		return r;
-	json_t *res = effective_resources(linux_);
-	r = cgroup_apply(c->st.cgroup, res, err);
-	json_decref(res);
-	if (r < 0)
-		return r;
 	json_t *rdt = json_object_get(linux_, "intelRdt");
 	if (rdt && (r = intelrdt_apply(rdt, c->st.id, pid, err)) < 0)
 		return r;
@@ -623,10 +646,13 @@ int container_start(const char *root, const char *id, berth_err *err)
 /* Kill what remains and take the container's traces off the host. */
 static int destroy(struct container_state *st, berth_err *err)
 {
-	if (st->cgroup) {
+	pid_t *left = NULL;
+	size_t nleft = 0;
+	/* Freezing to kill costs a round trip through the freezer: only when
+	 * something is left (no pid namespace, or delete --force). */
+	if (st->cgroup && (cgroup_pids(st->cgroup, &left, &nleft, NULL) < 0 || nleft > 0)) {
 		cgroup_kill_all(st->cgroup, SIGKILL, NULL);
-		_cleanup_err_ berth_err cerr = BERTH_ERR_INIT;
-		for (int i = 0; i < 200; i++) {
+		for (int i = 0; i < 1000; i++) {
 			pid_t *pids = NULL;
 			size_t n = 0;
 			if (cgroup_pids(st->cgroup, &pids, &n, NULL) < 0 || n == 0) {
@@ -634,10 +660,11 @@ static int destroy(struct container_state *st, berth_err *err)
 				break;
 			}
 			free(pids);
-			struct timespec ts = { 0, 5000000 };
+			struct timespec ts = { 0, 1000000 };
 			nanosleep(&ts, NULL);
 		}
 	}
+	free(left);
 	_cleanup_err_ berth_err herr = BERTH_ERR_INIT;
 	if (st->config && run_hooks_with_state(st, HOOK_POSTSTOP, "stopped", &herr) < 0)
 		log_warn("%s", herr.msg);

@@ -73,6 +73,7 @@ struct init_args {
 	bool no_new_keyring;
 	bool new_userns;
 	bool new_netns;
+	bool in_v2_cgroup;        /* cloned into the v2 cgroup already (CLONE_INTO_CGROUP) */
 	bool new_cgroupns;
 	bool new_mntns;
 	bool wait_socket;         /* run: wait for SYNC_START instead of the fifo */
@@ -90,6 +91,7 @@ void __attribute__((noreturn)) exec_child_main(struct init_args *a);
 
 /* container.c helpers shared with exec.c */
 int pidfd_open_checked(pid_t pid, unsigned long long start_time);
+pid_t clone_child(unsigned long flags, int cgfd);
 void warn_ungrantable_caps(struct caps_sets *caps);
 void block_forwarded_signals(sigset_t *mask, sigset_t *old);
 int wait_forwarding(pid_t pid, const sigset_t *mask);

@@ -131,6 +131,7 @@ int container_exec(const struct exec_opts *o, int *exit_code, berth_err *err)
 	a.rootfs = st.rootfs;
 	a.bundle = st.bundle;
 	a.sync_fd = sv[1];
+	a.cgroup = st.cgroup;
 	a.preserve_fds = o->preserve_fds;
 	a.is_exec = true;
 	/* Not dumpable: a process of the container cannot open /proc/PID/exe of ours. */
@@ -153,8 +154,6 @@ int container_exec(const struct exec_opts *o, int *exit_code, berth_err *err)
 	if (r < 0)
 		goto out;
 	pid = child;
-	if (st.cgroup && (r = cgroup_enter(st.cgroup, pid, err)) < 0)
-		goto fail;
 	if ((r = sync_send(sync_fd, SYNC_GO, 0, NULL, -1)) < 0) {
 		r = berth_error(err, -r, "starting the exec process");
 		goto fail;

@@ -215,6 +215,8 @@ void init_main(struct init_args *a)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
 	child_tie_to_runtime(a);
+	if (a->cgroup && cgroup_join_self(a->cgroup, a->in_v2_cgroup, &err) < 0)
+		fail(a, &err);
 	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	sigset_t all;
@@ -284,6 +286,8 @@ void exec_child_main(struct init_args *a)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
 	child_tie_to_runtime(a);
+	if (a->cgroup && cgroup_join_self(a->cgroup, false, &err) < 0)
+		fail(a, &err);
 	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	sigset_t all;
