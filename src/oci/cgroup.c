@@ -174,16 +174,40 @@ int cg_enter_all(struct cgroup_manager *m, pid_t pid, berth_err *err)
 	return 0;
 }
 
-int cgroup_join_self(struct cgroup_manager *m, bool skip_v2, berth_err *err)
+int *cgroup_join_fds(struct cgroup_manager *m, bool skip_v2, berth_err *err)
 {
+	int *fds = xcalloc(m->nh + 1, sizeof(int));
+	size_t k = 0;
 	for (size_t i = 0; i < m->nh; i++) {
 		if (m->h[i].v2 && skip_v2)
 			continue;
-		int r = cg_write(m->h[i].dir, m->h[i].v2 ? "cgroup.procs" : "tasks", "0", "linux.cgroupsPath", err);
-		if (r < 0)
-			return r;
+		_cleanup_free_ char *path = xasprintf("%s/%s", m->h[i].dir, m->h[i].v2 ? "cgroup.procs" : "tasks");
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			berth_error_errno(err, "linux.cgroupsPath: cannot open %s", path);
+			fds[k] = -1;
+			cgroup_join_fds_close(fds);
+			return NULL;
+		}
+		fds[k++] = fd;
 	}
+	fds[k] = -1;
+	return fds;
+}
+
+int cgroup_join_self(const int *fds, berth_err *err)
+{
+	for (; fds && *fds >= 0; fds++)
+		if (write(*fds, "0", 1) < 0)
+			return berth_error_errno(err, "linux.cgroupsPath: cannot join the container's cgroup");
 	return 0;
+}
+
+void cgroup_join_fds_close(int *fds)
+{
+	for (int *p = fds; p && *p >= 0; p++)
+		close(*p);
+	free(fds);
 }
 
 int cgroup_v2_fd(struct cgroup_manager *m)
@@ -359,6 +383,12 @@ int cgroup_manager_new(const char *cgroups_path, const char *id, bool systemd, s
 }
 
 /* --- dispatch -------------------------------------------------------------- */
+
+void cgroup_plan(struct cgroup_manager *m)
+{
+	for (size_t i = 0; i < m->nh; i++)
+		m->h[i].made = access(m->h[i].dir, F_OK) == 0 ? 0 : 1;
+}
 
 int cgroup_create(struct cgroup_manager *m, pid_t pid, berth_err *err)
 {

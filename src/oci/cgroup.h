@@ -13,11 +13,16 @@
  *
  *   cgroup_detect_mode()    which layout this host has
  *   cgroup_manager_new()    resolve cgroupsPath for container id (nothing created yet)
+ *   cgroup_plan()           note which directories create will make, to be saved before it
+ *                           does (a runtime killed in between leaves them known)
  *   cgroup_create()         make the cgroup directories (and move pid in, if pid > 0)
  *   cgroup_enter()          move another pid into the existing cgroups
- *   cgroup_join_self()      move the calling single-threaded process in: through v1
- *                           "tasks" with "0", which skips the kernel's global
- *                           threadgroup lock and its RCU grace period (~10 ms here)
+ *   cgroup_join_fds()       open, in the runtime, the files through which a child
+ *                           moves itself in (v1 "tasks", v2 "cgroup.procs")
+ *   cgroup_join_self()      in that child: write "0" to each. Through v1 "tasks" this
+ *                           skips the kernel's global threadgroup lock and its RCU
+ *                           grace period (~10 ms here). Works after the child has
+ *                           entered the container's mount namespace.
  *   cgroup_v2_fd()          an fd of the v2 directory, for clone3(CLONE_INTO_CGROUP)
  *   cgroup_apply()          write linux.resources (create and update)
  *   cgroup_freeze()         freeze / thaw (pause, resume), waiting until settled
@@ -65,10 +70,14 @@ enum cgroup_mode cgroup_detect_mode(void);
  * interpret it as "slice:prefix:name". */
 int cgroup_manager_new(const char *cgroups_path, const char *id, bool systemd,
 		       struct cgroup_manager **out, berth_err *err);
+void cgroup_plan(struct cgroup_manager *m);
 int cgroup_create(struct cgroup_manager *m, pid_t pid, berth_err *err);
 int cgroup_enter(struct cgroup_manager *m, pid_t pid, berth_err *err);
-/* skip_v2: the process was cloned into the v2 directory already. */
-int cgroup_join_self(struct cgroup_manager *m, bool skip_v2, berth_err *err);
+/* skip_v2: the process will be cloned into the v2 directory. Returns a
+ * -1-terminated array of fds (malloc'd) or NULL with err set. */
+int *cgroup_join_fds(struct cgroup_manager *m, bool skip_v2, berth_err *err);
+int cgroup_join_self(const int *fds, berth_err *err);
+void cgroup_join_fds_close(int *fds);
 /* -1 when the host has no v2 hierarchy; the caller closes it. */
 int cgroup_v2_fd(struct cgroup_manager *m);
 int cgroup_apply(struct cgroup_manager *m, json_t *resources, berth_err *err);

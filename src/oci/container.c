@@ -212,6 +212,7 @@ static void creation_release(struct creation *c)
 		close(c->args.fifo_fd);
 	if (c->args.seccomp)
 		seccomp_prog_free(c->args.seccomp);
+	cgroup_join_fds_close(c->args.cgroup_fds);
 	container_state_release(&c->st);
 }
 
@@ -430,8 +431,10 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 		if (c->args.fifo_fd < 0)
 			return berth_error_errno(err, "cannot open %s", fifo);
 	}
-	/* The state is on disk before the cgroup exists, so that a create killed
-	 * from here on leaves nothing `delete` does not know about. */
+	/* The state, with the cgroup directories about to be made, is on disk
+	 * before they exist: a create killed from here on leaves nothing that
+	 * `delete` does not know about. */
+	cgroup_plan(c->st.cgroup);
 	if ((r = state_save(&c->st, err)) < 0)
 		return r;
 	/* The cgroup is made and limited before the init exists: it is born (v2)
@@ -490,7 +493,11 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 	c->args.cgroup = c->st.cgroup;
 
 	_cleanup_close_ int cgfd = intermediate ? -1 : cgroup_v2_fd(c->st.cgroup);
-	c->args.in_v2_cgroup = cgfd >= 0;
+	c->args.cgroup_fds = cgroup_join_fds(c->st.cgroup, cgfd >= 0, err);
+	if (!c->args.cgroup_fds) {
+		close(sv[1]);
+		return -EINVAL;
+	}
 	pid_t pid = clone_child((unsigned long)(intermediate ? 0 : flags), cgfd);
 	if (pid < 0) {
 		int e = errno;
@@ -505,6 +512,8 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 	}
 	close(sv[1]);
 	c->args.sync_fd = -1;
+	cgroup_join_fds_close(c->args.cgroup_fds);
+	c->args.cgroup_fds = NULL;
 	if (c->args.fifo_fd >= 0) {
 		close(c->args.fifo_fd);
 		c->args.fifo_fd = -1;

@@ -73,7 +73,7 @@ struct init_args {
 	bool no_new_keyring;
 	bool new_userns;
 	bool new_netns;
-	bool in_v2_cgroup;        /* cloned into the v2 cgroup already (CLONE_INTO_CGROUP) */
+	int *cgroup_fds;          /* cgroup_join_fds(): the child joins its cgroup through them */
 	bool new_cgroupns;
 	bool new_mntns;
 	bool wait_socket;         /* run: wait for SYNC_START instead of the fifo */

@@ -132,6 +132,11 @@ int container_exec(const struct exec_opts *o, int *exit_code, berth_err *err)
 	a.bundle = st.bundle;
 	a.sync_fd = sv[1];
 	a.cgroup = st.cgroup;
+	if (st.cgroup && !(a.cgroup_fds = cgroup_join_fds(st.cgroup, false, err))) {
+		r = -EINVAL;
+		close(sv[1]);
+		goto out;
+	}
 	a.preserve_fds = o->preserve_fds;
 	a.is_exec = true;
 	/* Not dumpable: a process of the container cannot open /proc/PID/exe of ours. */
@@ -205,6 +210,7 @@ out:
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (a.seccomp)
 		seccomp_prog_free(a.seccomp);
+	cgroup_join_fds_close(a.cgroup_fds);
 	container_state_release(&st);
 	return r;
 }

@@ -215,8 +215,10 @@ void init_main(struct init_args *a)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
 	child_tie_to_runtime(a);
-	if (a->cgroup && cgroup_join_self(a->cgroup, a->in_v2_cgroup, &err) < 0)
+	if (cgroup_join_self(a->cgroup_fds, &err) < 0)
 		fail(a, &err);
+	cgroup_join_fds_close(a->cgroup_fds);
+	a->cgroup_fds = NULL;
 	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	sigset_t all;
@@ -286,8 +288,10 @@ void exec_child_main(struct init_args *a)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
 	child_tie_to_runtime(a);
-	if (a->cgroup && cgroup_join_self(a->cgroup, false, &err) < 0)
+	if (cgroup_join_self(a->cgroup_fds, &err) < 0)
 		fail(a, &err);
+	cgroup_join_fds_close(a->cgroup_fds);
+	a->cgroup_fds = NULL;
 	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	sigset_t all;

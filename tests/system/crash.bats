@@ -10,12 +10,11 @@ setup() {
 	common_setup
 	new_bundle busybox
 	set_args sleep 1000
-	cfg '.linux.cgroupsPath = "/berth-crash-test-'$$'"'
 }
 
 teardown() {
 	common_teardown
-	for c in /sys/fs/cgroup/*/berth-crash-test-$$ /sys/fs/cgroup/berth-crash-test-$$; do
+	for c in /sys/fs/cgroup/*/berth-crash-test-$$-* /sys/fs/cgroup/berth-crash-test-$$-*; do
 		[ -d "$c" ] && rmdir "$c" 2>/dev/null
 	done
 	true
@@ -30,15 +29,17 @@ bundle_procs() {
 }
 
 cgroup_dirs() {
-	find /sys/fs/cgroup -maxdepth 3 -type d -name "berth-crash-test-$$" 2>/dev/null
+	find /sys/fs/cgroup -maxdepth 3 -type d -name "berth-crash-test-$$-*" 2>/dev/null
 }
 
 @test "kill -9 of create at random moments: delete cleans up every time" {
 	local i id delay left=0
 	for i in $(seq 1 25); do
 		id=crash-$i
+		cfg ".linux.cgroupsPath = \"/berth-crash-test-$$-$i\""
 		delay=$(( (i * 7) % 12 ))
-		rt create -b "$BUNDLE" "$id" >/dev/null 2>&1 &
+		# The runtime itself, not a shell function around it: $! must be its pid.
+		"$RUNTIME" --root "$STATE_ROOT" create -b "$BUNDLE" "$id" >/dev/null 2>&1 &
 		local pid=$!
 		sleep "0.00$delay"
 		kill -9 "$pid" 2>/dev/null || true
@@ -65,7 +66,8 @@ cgroup_dirs() {
 }
 
 @test "kill -9 of a foreground run: the container lives on, delete --force removes it" {
-	rt run -b "$BUNDLE" crash-run >"$TEST_TMP/run.out" 2>&1 &
+	cfg ".linux.cgroupsPath = \"/berth-crash-test-$$-run\""
+	"$RUNTIME" --root "$STATE_ROOT" run -b "$BUNDLE" crash-run >"$TEST_TMP/run.out" 2>&1 &
 	local pid=$!
 	local tries=0
 	until [ "$(rt state crash-run 2>/dev/null | jq -r .status)" = running ]; do
