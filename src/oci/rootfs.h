@@ -11,6 +11,9 @@
  *   rootfs_finalize()   maskedPaths, readonlyPaths, root.readonly, final propagation
  *
  *   mount_options_parse()  "ro,nosuid,rbind,rprivate,size=64m" -> flags, propagation, data
+ *   mount_options_parse_typed()  same, knowing the mount's type: a bind mount (by option or
+ *                       by type "bind") has no filesystem data, so an unknown option is an error
+ *   mount_propagation_parse()  "rslave" -> MS_SLAVE|MS_REC (also for linux.rootfsPropagation)
  */
 #ifndef BERTH_OCI_ROOTFS_H
 #define BERTH_OCI_ROOTFS_H
@@ -39,12 +42,18 @@ struct mount_opts {
 	unsigned long recattr_clr;
 	bool bind;                 /* bind or rbind */
 	bool idmap;                /* "idmap" / "ridmap" */
+	bool idmap_recursive;      /* "ridmap": idmap every mount of an rbind tree */
+	bool tmpcopyup;            /* tmpfs: copy what was under the mount point into it */
 	char *data;                /* the remaining fs-specific options, comma-joined, or NULL */
 };
 
 int mount_options_parse(json_t *options, const char *field, struct mount_opts *out,
 			berth_err *err);
+int mount_options_parse_typed(json_t *options, const char *field, const char *type,
+			      struct mount_opts *out, berth_err *err);
 void mount_opts_release(struct mount_opts *o);
+/* Returns false for an unknown name; "" gives 0. */
+bool mount_propagation_parse(const char *name, unsigned long *out);
 
 int rootfs_prepare(const struct rootfs_ctx *ctx, berth_err *err);
 int rootfs_pivot(const struct rootfs_ctx *ctx, berth_err *err);
