@@ -8,4 +8,4 @@ apt-get install -y -qq --no-install-recommends \
 	meson ninja-build pkg-config gcc clang libclang-rt-14-dev \
 	libseccomp-dev libcap-dev libjansson-dev libcmocka-dev \
 	bats jq busybox-static debootstrap runc docker.io \
-	iproute2 procps util-linux ca-certificates hyperfine time >/dev/null
+	iproute2 procps util-linux ca-certificates hyperfine time bc >/dev/null
