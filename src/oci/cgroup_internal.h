@@ -12,6 +12,7 @@
  *   cg_find()        the hierarchy holding a v1 controller, or the v2 one
  *   cgroup_v1_ops / cgroup_v2_ops   the drivers
  *   cg_v2_apply()    write v2 files for linux.resources (pure v2, and hybrid's hugetlb/unified)
+ *   cg_v2_devices_apply()  linux.resources.devices as an eBPF device filter on a v2 dir (replacing any)
  */
 #ifndef BERTH_OCI_CGROUP_INTERNAL_H
 #define BERTH_OCI_CGROUP_INTERNAL_H
@@ -47,6 +48,7 @@ int cg_rmdir(const char *dir, int made, berth_err *err);
 struct cg_hier *cg_find(struct cgroup_manager *m, const char *controller);
 int cg_read_pids(const char *dir, pid_t **pids, size_t *n, berth_err *err);
 int cg_v2_apply(const char *dir, json_t *res, bool only_unified_keys, berth_err *err);
+int cg_v2_devices_apply(const char *dir, json_t *devices, berth_err *err);
 /* Enable every available controller in the subtree_control of dir's ancestors. */
 void cg_v2_enable_controllers(const char *mount, const char *dir);
 int cg_enter_all(struct cgroup_manager *m, pid_t pid, berth_err *err);

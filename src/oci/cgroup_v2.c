@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/mount.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -188,22 +190,217 @@ static int v2_enter(struct cgroup_manager *m, pid_t pid, berth_err *err)
 	return cg_enter_all(m, pid, err);
 }
 
-static int v2_apply(struct cgroup_manager *m, json_t *res, berth_err *err)
+/* --- linux.resources.devices as a BPF_PROG_TYPE_CGROUP_DEVICE program ---------
+ *
+ * cgroup v2 has no devices.allow/deny files: the kernel asks an eBPF program
+ * attached to the cgroup for each open and mknod of a device node. The rule
+ * list is turned into one such program with v1's meaning: a later rule
+ * overrides an earlier one, so the rules are tested last to first and the first
+ * that matches decides. An allow rule matches a request whose access is within
+ * its own; a deny rule matches a request asking for any access it names (a deny
+ * of "w" refuses an O_RDWR open). No rule matching leaves the request allowed,
+ * as v1's root cgroup does; a leading "deny all" is what closes the list. */
+
+/* struct bpf_cgroup_dev_ctx: access_type (access << 16 | type), major, minor. */
+#define DEV_R1 1 /* the context pointer on entry */
+
+static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+}
+
+struct dev_rule {
+	bool allow;
+	char type;	      /* 'a', 'b', 'c' */
+	long long major, minor; /* -1: any */
+	unsigned access;      /* BPF_DEVCG_ACC_* bits */
+};
+
+static int dev_rules_parse(json_t *devices, struct dev_rule **out, size_t *n, berth_err *err)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach (json_object_get(res, "devices"), i, o) {
-		/* The default rule list (deny all + allows of the standard devices) is
-		 * what the container gets from its own /dev; other rules need eBPF. */
-		if (i == 0 && !json_is_true(json_object_get(o, "allow")) &&
-		    (!json_object_get(o, "type") || !strcmp(json_string_value(json_object_get(o, "type")), "a")))
-			continue;
-		if (json_is_true(json_object_get(o, "allow")))
-			continue;
-		return berth_error_code(err, ENOTSUP,
-					"linux.resources.devices[%zu]: device rules on cgroup v2 need an eBPF program, which Berth does not load yet", i);
+	*out = xcalloc(json_array_size(devices) + 1, sizeof(**out));
+	*n = 0;
+	json_array_foreach (devices, i, o) {
+		struct dev_rule d = { .allow = json_is_true(json_object_get(o, "allow")), .type = 'a',
+				      .major = -1, .minor = -1 };
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (t && (strlen(t) != 1 || !strchr("abc", t[0])))
+			return berth_error_code(err, EINVAL, "linux.resources.devices[%zu].type: \"%s\" is not a, b or c",
+						i, t);
+		if (t)
+			d.type = t[0];
+		json_t *maj = json_object_get(o, "major"), *min = json_object_get(o, "minor");
+		if (json_is_integer(maj) && json_integer_value(maj) >= 0)
+			d.major = json_integer_value(maj);
+		if (json_is_integer(min) && json_integer_value(min) >= 0)
+			d.minor = json_integer_value(min);
+		if (d.major > INT32_MAX || d.minor > INT32_MAX)
+			return berth_error_code(err, ERANGE, "linux.resources.devices[%zu]: major/minor out of range", i);
+		const char *acc = json_string_value(json_object_get(o, "access"));
+		for (const char *p = acc ? acc : "rwm"; *p; p++) {
+			if (*p == 'r')
+				d.access |= BPF_DEVCG_ACC_READ;
+			else if (*p == 'w')
+				d.access |= BPF_DEVCG_ACC_WRITE;
+			else if (*p == 'm')
+				d.access |= BPF_DEVCG_ACC_MKNOD;
+			else
+				return berth_error_code(err, EINVAL,
+							"linux.resources.devices[%zu].access: \"%s\" is not a subset of rwm",
+							i, acc);
+		}
+		(*out)[(*n)++] = d;
 	}
-	return cg_v2_apply(cg_find(m, NULL)->dir, res, false, err);
+	return 0;
+}
+
+/* The program for rules; *len instructions, malloc'd. */
+static struct bpf_insn *dev_program(const struct dev_rule *rules, size_t n, size_t *len)
+{
+	const unsigned all = BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD;
+	struct bpf_insn *p = xcalloc(6 + n * 10 + 2, sizeof(*p));
+	size_t k = 0;
+	/* r2 = type, r3 = access, r4 = major, r5 = minor */
+	p[k++] = insn(BPF_LDX | BPF_W | BPF_MEM, 2, DEV_R1, 0, 0);
+	p[k++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, 3, 2, 0, 0);
+	p[k++] = insn(BPF_ALU64 | BPF_AND | BPF_K, 2, 0, 0, 0xffff);
+	p[k++] = insn(BPF_ALU64 | BPF_RSH | BPF_K, 3, 0, 0, 16);
+	p[k++] = insn(BPF_LDX | BPF_W | BPF_MEM, 4, DEV_R1, 4, 0);
+	p[k++] = insn(BPF_LDX | BPF_W | BPF_MEM, 5, DEV_R1, 8, 0);
+	for (size_t i = n; i-- > 0;) {
+		const struct dev_rule *d = &rules[i];
+		/* With all of rwm, an allow holds every request and a deny meets every one. */
+		bool check_acc = (d->access & all) != all;
+		size_t blk = (d->type != 'a') + (check_acc ? 3 : 0) + (d->major >= 0) + (d->minor >= 0) + 2;
+		size_t end = k + blk; /* the first instruction after this rule's block */
+#define SKIP_REST() ((int16_t)(end - (k + 1)))
+		if (d->type != 'a') {
+			int t = d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+			p[k] = insn(BPF_JMP | BPF_JNE | BPF_K, 2, 0, SKIP_REST(), t);
+			k++;
+		}
+		if (check_acc) {
+			p[k++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, 1, 3, 0, 0);
+			if (d->allow) {
+				/* some access asked for is outside the rule's: not this rule */
+				p[k++] = insn(BPF_ALU64 | BPF_AND | BPF_K, 1, 0, 0, (int32_t)(~d->access & all));
+				p[k] = insn(BPF_JMP | BPF_JNE | BPF_K, 1, 0, SKIP_REST(), 0);
+			} else {
+				/* none of the rule's access is asked for: not this rule */
+				p[k++] = insn(BPF_ALU64 | BPF_AND | BPF_K, 1, 0, 0, (int32_t)(d->access & all));
+				p[k] = insn(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SKIP_REST(), 0);
+			}
+			k++;
+		}
+		if (d->major >= 0) {
+			p[k] = insn(BPF_JMP | BPF_JNE | BPF_K, 4, 0, SKIP_REST(), (int32_t)d->major);
+			k++;
+		}
+		if (d->minor >= 0) {
+			p[k] = insn(BPF_JMP | BPF_JNE | BPF_K, 5, 0, SKIP_REST(), (int32_t)d->minor);
+			k++;
+		}
+#undef SKIP_REST
+		p[k++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, d->allow ? 1 : 0);
+		p[k++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		/* A rule that matches everything ends the program: the verifier
+		 * refuses code that can never run. */
+		if (blk == 2) {
+			*len = k;
+			return p;
+		}
+	}
+	p[k++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
+	p[k++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	*len = k;
+	return p;
+}
+
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	long r;
+	do
+		r = syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int cg_v2_devices_apply(const char *dir, json_t *devices, berth_err *err)
+{
+	_cleanup_free_ struct dev_rule *rules = NULL;
+	size_t n = 0, len = 0;
+	int r = dev_rules_parse(devices, &rules, &n, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ struct bpf_insn *prog = dev_program(rules, n, &len);
+	_cleanup_free_ char *log = xcalloc(1, 4096);
+	union bpf_attr attr = { 0 };
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	attr.insns = (uint64_t)(uintptr_t)prog;
+	attr.insn_cnt = (uint32_t)len;
+	attr.license = (uint64_t)(uintptr_t) "GPL";
+	attr.log_buf = (uint64_t)(uintptr_t)log;
+	attr.log_size = 4096;
+	attr.log_level = 1;
+	_cleanup_close_ int pfd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+	if (pfd < 0 && errno == ENOSPC) { /* the log was too small; the reason is the errno anyway */
+		attr.log_buf = 0, attr.log_size = 0, attr.log_level = 0;
+		pfd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+	}
+	log[strcspn(log, "\n")] = '\0'; /* the verifier's first line says why */
+	if (pfd < 0)
+		return berth_error_errno(err, "linux.resources.devices: loading the cgroup v2 device filter (eBPF)%s%s",
+					 *log ? ": " : "", log);
+	_cleanup_close_ int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0)
+		return berth_error_errno(err, "linux.resources.devices: opening %s", dir);
+
+	/* What is attached now (an earlier create or update): replaced once the new
+	 * filter is in, so there is no moment without one. */
+	uint32_t old_ids[64], n_old = ARRAY_SIZE(old_ids);
+	memset(&attr, 0, sizeof(attr));
+	attr.query.target_fd = (uint32_t)cg;
+	attr.query.attach_type = BPF_CGROUP_DEVICE;
+	attr.query.prog_ids = (uint64_t)(uintptr_t)old_ids;
+	attr.query.prog_cnt = n_old;
+	if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
+		return berth_error_errno(err, "linux.resources.devices: listing the device filters of %s", dir);
+	n_old = attr.query.prog_cnt < ARRAY_SIZE(old_ids) ? attr.query.prog_cnt : ARRAY_SIZE(old_ids);
+
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)cg;
+	attr.attach_bpf_fd = (uint32_t)pfd;
+	attr.attach_type = BPF_CGROUP_DEVICE;
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
+		return berth_error_errno(err, "linux.resources.devices: attaching the device filter to %s", dir);
+	for (uint32_t i = 0; i < n_old; i++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.prog_id = old_ids[i];
+		_cleanup_close_ int ofd = (int)sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+		if (ofd < 0)
+			continue; /* gone meanwhile */
+		memset(&attr, 0, sizeof(attr));
+		attr.target_fd = (uint32_t)cg;
+		attr.attach_bpf_fd = (uint32_t)ofd;
+		attr.attach_type = BPF_CGROUP_DEVICE;
+		if (sys_bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
+			return berth_error_errno(err, "linux.resources.devices: removing the previous device filter of %s",
+						 dir);
+	}
+	return 0;
+}
+
+static int v2_apply(struct cgroup_manager *m, json_t *res, berth_err *err)
+{
+	const char *dir = cg_find(m, NULL)->dir;
+	json_t *devs = json_object_get(res, "devices");
+	int r;
+	if (devs && (r = cg_v2_devices_apply(dir, devs, err)) < 0)
+		return r;
+	return cg_v2_apply(dir, res, false, err);
 }
 
 static int v2_freeze(struct cgroup_manager *m, bool freeze, berth_err *err)

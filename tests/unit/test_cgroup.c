@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -782,6 +786,133 @@ static void test_live_preexisting_dir_survives_destroy(void **state)
 	json_decref(mj);
 }
 
+/* --- the v2 device filter (eBPF), on whatever v2 hierarchy the host has -------- */
+
+static const char *v2_mount(void)
+{
+	struct statfs sf;
+	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup";
+	if (statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup/unified";
+	return NULL;
+}
+
+enum { CAN_NULL_R = 1, CAN_NULL_W = 2, CAN_NULL_RW = 4, CAN_ZERO_R = 8, CAN_ZERO_W = 16, CAN_FULL_R = 32 };
+
+/* Fork a child into dir; it reports which opens the device filter let through. */
+static int probe_devices(const char *dir)
+{
+	int go[2];
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(255);
+		static const struct {
+			const char *path;
+			int flags, bit;
+		} probes[] = {
+			{ "/dev/null", O_RDONLY, CAN_NULL_R }, { "/dev/null", O_WRONLY, CAN_NULL_W },
+			{ "/dev/null", O_RDWR, CAN_NULL_RW },  { "/dev/zero", O_RDONLY, CAN_ZERO_R },
+			{ "/dev/zero", O_WRONLY, CAN_ZERO_W }, { "/dev/full", O_RDONLY, CAN_FULL_R },
+		};
+		int got = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+			int fd = open(probes[i].path, probes[i].flags | O_CLOEXEC);
+			if (fd >= 0) {
+				got |= probes[i].bit;
+				close(fd);
+			} else if (errno != EPERM) {
+				_exit(254);
+			}
+		}
+		_exit(got);
+	}
+	close(go[0]);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir);
+	berth_err err = BERTH_ERR_INIT;
+	int r = file_write_at(AT_FDCWD, procs, buf, strlen(buf), &err);
+	if (r == 0)
+		assert_int_equal(write(go[1], "x", 1), 1);
+	close(go[1]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (r < 0)
+		fail_msg("moving the probe into %s: %s", dir, err.msg);
+	assert_true(WIFEXITED(status));
+	assert_true(WEXITSTATUS(status) < 254);
+	return WEXITSTATUS(status);
+}
+
+static uint32_t attached_filters(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	uint32_t ids[8];
+	union bpf_attr attr = { 0 };
+	attr.query.target_fd = (uint32_t)fd;
+	attr.query.attach_type = BPF_CGROUP_DEVICE;
+	attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+	attr.query.prog_cnt = ARRAY_SIZE(ids);
+	assert_int_equal(syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)), 0);
+	return attr.query.prog_cnt;
+}
+
+static void devices_ok(const char *dir, const char *rules)
+{
+	json_t *j = J(rules);
+	berth_err err = BERTH_ERR_INIT;
+	int r = cg_v2_devices_apply(dir, j, &err);
+	json_decref(j);
+	if (r < 0)
+		fail_msg("%s: %s", rules, err.msg);
+}
+
+static void test_live_v2_device_filter(void **state)
+{
+	struct live *l = *state;
+	const char *mount = v2_mount();
+	if (!can_do_live() || !mount)
+		skip();
+	l->pre = xasprintf("%s/%s-bpf", mount, l->name);
+	assert_int_equal(mkdir(l->pre, 0755), 0);
+	/* Later rules win: rw on /dev/null, then w taken back; /dev/zero read-only;
+	 * /dev/full never allowed. */
+	devices_ok(l->pre, "[{\"allow\":false,\"access\":\"rwm\"},"
+			   "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"r\"},"
+			   "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rw\"},"
+			   "{\"allow\":false,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"w\"}]");
+	assert_int_equal(attached_filters(l->pre), 1);
+	assert_int_equal(probe_devices(l->pre), CAN_NULL_R | CAN_ZERO_R);
+	/* Any minor of major 1, and a block rule that must not match char devices. */
+	devices_ok(l->pre, "[{\"allow\":false,\"access\":\"rwm\"},"
+			   "{\"allow\":true,\"type\":\"b\",\"major\":1,\"access\":\"rwm\"},"
+			   "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":-1,\"access\":\"rw\"},"
+			   "{\"allow\":false,\"type\":\"a\",\"major\":1,\"minor\":7}]");
+	/* An update replaces the filter rather than stacking a second one. */
+	assert_int_equal(attached_filters(l->pre), 1);
+	assert_int_equal(probe_devices(l->pre), CAN_NULL_R | CAN_NULL_W | CAN_NULL_RW | CAN_ZERO_R | CAN_ZERO_W);
+	/* No rules: nothing refused. */
+	devices_ok(l->pre, "[]");
+	assert_int_equal(attached_filters(l->pre), 1);
+	assert_int_equal(probe_devices(l->pre),
+			 CAN_NULL_R | CAN_NULL_W | CAN_NULL_RW | CAN_ZERO_R | CAN_ZERO_W | CAN_FULL_R);
+	/* A bad rule is refused naming it, and leaves the filter in force. */
+	json_t *bad = J("[{\"allow\":true,\"type\":\"c\",\"access\":\"rwx\"}]");
+	berth_err err = BERTH_ERR_INIT;
+	assert_true(cg_v2_devices_apply(l->pre, bad, &err) < 0);
+	json_decref(bad);
+	assert_non_null(strstr(err.msg, "linux.resources.devices[0].access"));
+	berth_err_clear(&err);
+	assert_int_equal(attached_filters(l->pre), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -799,6 +930,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_live_v1_cpuset_inherited, live_setup, live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_preexisting_dir_survives_destroy, live_setup,
 						live_teardown),
+		cmocka_unit_test_setup_teardown(test_live_v2_device_filter, live_setup, live_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
