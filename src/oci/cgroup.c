@@ -545,7 +545,8 @@ int cgroup_resources_validate(json_t *res, berth_err *err)
 		    (r = want_all(mem, "memory.", mem_bools, JSON_TRUE, err)) < 0))
 		return r;
 	json_t *sw = json_object_get(mem, "swappiness");
-	if (sw && (json_integer_value(sw) < 0 || json_integer_value(sw) > 100))
+	/* -1 (and, from some callers, 2^64-1) means "leave it"; anything else must be 0..100. */
+	if (sw && json_integer_value(sw) != -1 && (json_integer_value(sw) < 0 || json_integer_value(sw) > 100))
 		return berth_error_code(err, ERANGE, "linux.resources.memory.swappiness: must be 0..100");
 	json_t *lim = json_object_get(mem, "limit"), *swap = json_object_get(mem, "swap");
 	if (lim && swap && json_integer_value(swap) > 0 && json_integer_value(lim) > 0 &&

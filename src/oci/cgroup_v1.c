@@ -69,6 +69,19 @@ static int v1_enter(struct cgroup_manager *m, pid_t pid, berth_err *err)
 	return cg_enter_all(m, pid, err);
 }
 
+/* In linux.resources 0 means "not set" for every limit (runc and docker
+ * pass 0 for what the user left alone), except swappiness and idle, where
+ * 0 is a value. */
+static json_t *nz(json_t *v)
+{
+	return v && json_integer_value(v) != 0 ? v : NULL;
+}
+
+static json_t *swappiness(json_t *v)
+{
+	return v && json_integer_value(v) >= 0 && json_integer_value(v) <= 100 ? v : NULL;
+}
+
 static int wr_int(struct cgroup_manager *m, const char *ctrl, const char *file, json_t *v,
 		  const char *field, berth_err *err)
 {
@@ -98,7 +111,7 @@ static int apply_memory(struct cgroup_manager *m, json_t *mem, berth_err *err)
 	if (!mem)
 		return 0;
 	int r;
-	json_t *limit = json_object_get(mem, "limit"), *swap = json_object_get(mem, "swap");
+	json_t *limit = nz(json_object_get(mem, "limit")), *swap = nz(json_object_get(mem, "swap"));
 	struct cg_hier *h = cg_find(m, "memory");
 	if (!h)
 		return berth_error_code(err, ENOTSUP, "linux.resources.memory: this host has no memory cgroup controller");
@@ -122,16 +135,16 @@ static int apply_memory(struct cgroup_manager *m, json_t *mem, berth_err *err)
 		return r;
 	if (!memsw_first && (r = wr_int(m, "memory", "memory.memsw.limit_in_bytes", swap, "linux.resources.memory.swap", err)) < 0)
 		return r;
-	if ((r = wr_int(m, "memory", "memory.soft_limit_in_bytes", json_object_get(mem, "reservation"),
+	if ((r = wr_int(m, "memory", "memory.soft_limit_in_bytes", nz(json_object_get(mem, "reservation")),
 			"linux.resources.memory.reservation", err)) < 0)
 		return r;
 	json_t *kernel = json_object_get(mem, "kernel");
 	if (kernel && json_integer_value(kernel) > 0)
 		return berth_error_code(err, ENOTSUP,
 					"linux.resources.memory.kernel: kernel memory limits are not supported by this kernel (removed in Linux 6.x)");
-	if ((r = wr_int(m, "memory", "memory.kmem.tcp.limit_in_bytes", json_object_get(mem, "kernelTCP"),
+	if ((r = wr_int(m, "memory", "memory.kmem.tcp.limit_in_bytes", nz(json_object_get(mem, "kernelTCP")),
 			"linux.resources.memory.kernelTCP", err)) < 0 ||
-	    (r = wr_int(m, "memory", "memory.swappiness", json_object_get(mem, "swappiness"),
+	    (r = wr_int(m, "memory", "memory.swappiness", swappiness(json_object_get(mem, "swappiness")),
 			"linux.resources.memory.swappiness", err)) < 0)
 		return r;
 	if (json_is_true(json_object_get(mem, "disableOOMKiller")) &&
@@ -146,7 +159,7 @@ static int apply_memory(struct cgroup_manager *m, json_t *mem, berth_err *err)
  * is ever lowered, and the root is left alone. */
 static int apply_rt(struct cgroup_manager *m, json_t *cpu, berth_err *err)
 {
-	json_t *per = json_object_get(cpu, "realtimePeriod"), *run = json_object_get(cpu, "realtimeRuntime");
+	json_t *per = nz(json_object_get(cpu, "realtimePeriod")), *run = nz(json_object_get(cpu, "realtimeRuntime"));
 	if (!per && !run)
 		return 0;
 	struct cg_hier *h = cg_find(m, "cpu");
@@ -191,10 +204,10 @@ static int apply_cpu(struct cgroup_manager *m, json_t *cpu, berth_err *err)
 	int r;
 	if ((r = apply_rt(m, cpu, err)) < 0)
 		return r;
-	if ((r = wr_int(m, "cpu", "cpu.shares", json_object_get(cpu, "shares"), "linux.resources.cpu.shares", err)) < 0 ||
-	    (r = wr_int(m, "cpu", "cpu.cfs_period_us", json_object_get(cpu, "period"), "linux.resources.cpu.period", err)) < 0 ||
-	    (r = wr_int(m, "cpu", "cpu.cfs_quota_us", json_object_get(cpu, "quota"), "linux.resources.cpu.quota", err)) < 0 ||
-	    (r = wr_int(m, "cpu", "cpu.cfs_burst_us", json_object_get(cpu, "burst"), "linux.resources.cpu.burst", err)) < 0 ||
+	if ((r = wr_int(m, "cpu", "cpu.shares", nz(json_object_get(cpu, "shares")), "linux.resources.cpu.shares", err)) < 0 ||
+	    (r = wr_int(m, "cpu", "cpu.cfs_period_us", nz(json_object_get(cpu, "period")), "linux.resources.cpu.period", err)) < 0 ||
+	    (r = wr_int(m, "cpu", "cpu.cfs_quota_us", nz(json_object_get(cpu, "quota")), "linux.resources.cpu.quota", err)) < 0 ||
+	    (r = wr_int(m, "cpu", "cpu.cfs_burst_us", nz(json_object_get(cpu, "burst")), "linux.resources.cpu.burst", err)) < 0 ||
 	    (r = wr_int(m, "cpu", "cpu.idle", json_object_get(cpu, "idle"), "linux.resources.cpu.idle", err)) < 0)
 		return r;
 	const char *cpus = json_string_value(json_object_get(cpu, "cpus"));
@@ -213,7 +226,7 @@ static int apply_blkio(struct cgroup_manager *m, json_t *blk, berth_err *err)
 	if (!h)
 		return berth_error_code(err, ENOTSUP, "linux.resources.blockIO: this host has no blkio cgroup controller");
 	int r;
-	json_t *w = json_object_get(blk, "weight");
+	json_t *w = nz(json_object_get(blk, "weight"));
 	if (w) {
 		/* CFQ's blkio.weight is gone from current kernels; BFQ's takes its place. */
 		_cleanup_free_ char *p = xasprintf("%s/blkio.weight", h->dir);
@@ -221,7 +234,7 @@ static int apply_blkio(struct cgroup_manager *m, json_t *blk, berth_err *err)
 		if ((r = wr_int(m, "blkio", file, w, "linux.resources.blockIO.weight", err)) < 0)
 			return r;
 	}
-	if ((r = wr_int(m, "blkio", "blkio.leaf_weight", json_object_get(blk, "leafWeight"), "linux.resources.blockIO.leafWeight", err)) < 0)
+	if ((r = wr_int(m, "blkio", "blkio.leaf_weight", nz(json_object_get(blk, "leafWeight")), "linux.resources.blockIO.leafWeight", err)) < 0)
 		return r;
 	static const struct { const char *key, *file; } lists[] = {
 		{ "throttleReadBpsDevice", "blkio.throttle.read_bps_device" },
@@ -294,7 +307,7 @@ static int v1_apply(struct cgroup_manager *m, json_t *res, berth_err *err)
 	    (r = apply_devices(m, json_object_get(res, "devices"), err)) < 0)
 		return r;
 	json_t *pids = json_object_get(res, "pids");
-	json_t *pl = json_object_get(pids, "limit");
+	json_t *pl = nz(json_object_get(pids, "limit"));
 	if (pl) {
 		char buf[32];
 		if (json_integer_value(pl) <= 0)
@@ -306,7 +319,7 @@ static int v1_apply(struct cgroup_manager *m, json_t *res, berth_err *err)
 	}
 	json_t *net = json_object_get(res, "network");
 	if (net) {
-		if ((r = wr_int(m, "net_cls", "net_cls.classid", json_object_get(net, "classID"),
+		if ((r = wr_int(m, "net_cls", "net_cls.classid", nz(json_object_get(net, "classID")),
 				"linux.resources.network.classID", err)) < 0)
 			return r;
 		size_t i;

@@ -356,8 +356,8 @@ static int creation_prepare(const struct create_opts *o, bool run_mode, struct c
 	json_t *sc = json_object_get(linux_, "seccomp");
 	if (sc) {
 		_cleanup_free_ char *cache = xasprintf("%s/.seccomp-cache", o->root);
-		if (mkdir(o->root, 0711) < 0 && errno != EEXIST)
-			return berth_error_errno(err, "cannot create %s", o->root);
+		if ((r = mkdir_parents(o->root, 0711)) < 0)
+			return berth_error(err, -r, "cannot create %s", o->root);
 		if (mkdir(cache, 0700) < 0 && errno != EEXIST)
 			return berth_error_errno(err, "cannot create %s", cache);
 		if ((r = seccomp_prepare(sc, cache, &c->args.seccomp, err)) < 0)

@@ -31,10 +31,32 @@ bool container_id_valid(const char *id)
 	return true;
 }
 
+/* mkdir -p: callers (containerd) pass roots whose parents may not exist yet. */
+int mkdir_parents(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	_cleanup_free_ char *copy = xstrdup(path);
+	for (char *p = copy + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = saved;
+		if (!saved)
+			return 0;
+	}
+}
+
 int state_dir_create(const char *root, const char *id, berth_err *err)
 {
-	if (mkdir(root, 0711) < 0 && errno != EEXIST)
-		return berth_error_errno(err, "cannot create state directory %s", root);
+	int r = mkdir_parents(root, 0711);
+	if (r < 0)
+		return berth_error(err, -r, "cannot create state directory %s", root);
 	_cleanup_free_ char *dir = xasprintf("%s/%s", root, id);
 	if (mkdir(dir, 0711) < 0) {
 		if (errno == EEXIST)

@@ -9,6 +9,7 @@
  * the fifo, and the freezer.
  *
  *   container_id_valid()   ids as runc accepts them ([A-Za-z0-9_+.-], no leading '.')
+ *   mkdir_parents()        mkdir -p; 0 or a negative errno
  *   state_dir_create()     mkdir ROOT/ID exclusively ("container ID already exists")
  *   state_lock()           flock ROOT/ID for a lifecycle operation
  *   state_save()           write state.json atomically
@@ -46,6 +47,7 @@ struct container_state {
 };
 
 bool container_id_valid(const char *id);
+int mkdir_parents(const char *path, mode_t mode);
 int state_dir_create(const char *root, const char *id, berth_err *err);
 int state_lock(const char *dir, berth_err *err);
 int state_save(const struct container_state *s, berth_err *err);
