@@ -95,6 +95,39 @@ int cg_mkdir_p(const char *dir, int *made, berth_err *err)
 	return 0;
 }
 
+/* rmdir, waiting out the short EBUSY after the last task of a cgroup exits. */
+static int rmdir_retry(const char *dir)
+{
+	for (int tries = 0; rmdir(dir) < 0; tries++) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || tries > 200)
+			return -errno;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* Cgroups the container made inside its own (systemd, a nested engine): they
+ * keep the directory busy, so they go first, deepest first. */
+static int rmdir_below(const char *dir, berth_err *err)
+{
+	_cleanup_dir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+		int r = rmdir_below(sub, err);
+		if (r < 0)
+			return r;
+		if ((r = rmdir_retry(sub)) < 0)
+			return berth_error(err, -r, "cannot remove cgroup %s", sub);
+	}
+	return 0;
+}
+
 int cg_rmdir(const char *dir, int made, berth_err *err)
 {
 	/* Only the container's own directory goes. Parents (/berth, /docker) are
@@ -103,14 +136,11 @@ int cg_rmdir(const char *dir, int made, berth_err *err)
 	 * leaf. runc leaves them too. */
 	if (made <= 0)
 		return 0;
-	for (int tries = 0; rmdir(dir) < 0; tries++) {
-		if (errno == ENOENT)
-			break;
-		if (errno != EBUSY || tries > 200)
-			return berth_error_errno(err, "cannot remove cgroup %s", dir);
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
+	int r = rmdir_below(dir, err);
+	if (r < 0)
+		return r;
+	if ((r = rmdir_retry(dir)) < 0)
+		return berth_error(err, -r, "cannot remove cgroup %s", dir);
 	return 0;
 }
 

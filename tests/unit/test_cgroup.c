@@ -511,6 +511,8 @@ static int live_teardown(void **state)
 		json_t *h;
 		json_array_foreach (json_object_get(mj, "hierarchies"), i, h) {
 			const char *dir = json_string_value(json_object_get(h, "dir"));
+			_cleanup_free_ char *inner = xasprintf("%s/inner", dir);
+			rmdir(inner);
 			for (int t = 0; t < 100 && rmdir(dir) < 0 && errno == EBUSY; t++)
 				usleep(10000);
 		}
@@ -665,6 +667,17 @@ static void test_live_lifecycle(void **state)
 	assert_int_equal(json_integer_value(cur), 1);
 	assert_true(json_is_integer(json_object_get(json_object_get(json_object_get(st, "memory"), "usage"), "usage")));
 	json_decref(st);
+
+	/* The container makes a cgroup of its own inside (as systemd or a nested engine
+	 * would) and moves into it: still listed, still killed, and removed by destroy. */
+	_cleanup_free_ char *inner = xasprintf("%s/inner", pidsdir);
+	assert_int_equal(mkdir(inner, 0755), 0);
+	char pidbuf[32];
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)l->child);
+	_cleanup_free_ char *inner_procs = xasprintf("%s/cgroup.procs", inner);
+	if (file_write_at(AT_FDCWD, inner_procs, pidbuf, strlen(pidbuf), &err) < 0)
+		fail_msg("moving the child into %s: %s", inner, err.msg);
+	assert_true(pids_contain(l->m, l->child));
 
 	/* kill_all reaches the child; destroy then removes every directory it made. */
 	if (cgroup_kill_all(l->m, SIGKILL, &err) < 0)
