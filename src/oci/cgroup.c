@@ -611,10 +611,18 @@ int cgroup_resources_validate(json_t *res, berth_err *err)
 	}
 	size_t i;
 	json_t *o;
-	json_array_foreach (json_object_get(res, "hugepageLimits"), i, o)
+	json_array_foreach (json_object_get(res, "hugepageLimits"), i, o) {
 		if (!json_is_string(json_object_get(o, "pageSize")) || !json_is_integer(json_object_get(o, "limit")))
 			return berth_error_code(err, EINVAL,
 						"linux.resources.hugepageLimits[%zu]: needs pageSize (string) and limit", i);
+		/* It becomes part of a file name (hugetlb.2MB.max): only the kernel's form. */
+		const char *ps = json_string_value(json_object_get(o, "pageSize"));
+		size_t digits = strspn(ps, "0123456789");
+		if (!digits || strlen(ps) != digits + 2 || !strchr("KMG", ps[digits]) || ps[digits + 1] != 'B')
+			return berth_error_code(err, EINVAL,
+						"linux.resources.hugepageLimits[%zu].pageSize: \"%s\" is not a size like 2MB or 1GB",
+						i, ps);
+	}
 	json_array_foreach (json_object_get(res, "devices"), i, o) {
 		if (!json_is_object(o) || !json_is_boolean(json_object_get(o, "allow")))
 			return berth_error_code(err, EINVAL, "linux.resources.devices[%zu].allow: required boolean", i);

@@ -92,10 +92,23 @@ int cg_v2_apply(const char *dir, json_t *res, bool only_unified_keys, berth_err 
 			   shares_to_weight((unsigned long long)json_integer_value(sh)))) < 0)
 			return r;
 		json_t *q = json_object_get(cpu, "quota"), *p = json_object_get(cpu, "period");
+		if (q && !json_integer_value(q))
+			q = NULL; /* 0: not set, as on v1 */
+		if (p && !json_integer_value(p))
+			p = NULL;
 		if (q || p) {
-			long long period = p ? json_integer_value(p) : 100000;
-			if ((r = w(dir, "cpu.max", "linux.resources.cpu.quota", err, "%s %lld",
-				   max_or(q ? json_integer_value(q) : -1, b1), period)) < 0)
+			/* cpu.max holds both: an update of one keeps the other in force. */
+			char cur_quota[32] = "max";
+			long long period = 100000;
+			_cleanup_free_ char *cur = NULL;
+			if ((!q || !p) && cg_read(dir, "cpu.max", &cur, NULL) == 0 &&
+			    sscanf(cur, "%31s %lld", cur_quota, &period) < 1)
+				snprintf(cur_quota, sizeof(cur_quota), "max");
+			if (p)
+				period = json_integer_value(p);
+			const char *quota = q ? max_or(json_integer_value(q), b1) : cur_quota;
+			if ((r = w(dir, "cpu.max", q ? "linux.resources.cpu.quota" : "linux.resources.cpu.period", err,
+				   "%s %lld", quota, period)) < 0)
 				return r;
 		}
 		json_t *burst = json_object_get(cpu, "burst");

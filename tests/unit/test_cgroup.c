@@ -168,6 +168,14 @@ static void test_validate_names_the_field(void **state)
 		       "linux.resources.blockIO.throttleReadBpsDevice[0]");
 	expect_invalid("{\"blockIO\":{\"weightDevice\":[{\"minor\":0}]}}", "linux.resources.blockIO.weightDevice[0]");
 	expect_invalid("{\"hugepageLimits\":[{\"limit\":1}]}", "linux.resources.hugepageLimits[0]");
+	/* pageSize becomes part of a file name: nothing but the kernel's "2MB" form. */
+	expect_invalid("{\"hugepageLimits\":[{\"pageSize\":\"2MB/../../x\",\"limit\":1}]}",
+		       "linux.resources.hugepageLimits[0].pageSize");
+	expect_invalid("{\"hugepageLimits\":[{\"pageSize\":\"2mb\",\"limit\":1}]}",
+		       "linux.resources.hugepageLimits[0].pageSize");
+	expect_invalid("{\"hugepageLimits\":[{\"pageSize\":\"MB\",\"limit\":1}]}",
+		       "linux.resources.hugepageLimits[0].pageSize");
+	expect_valid("{\"hugepageLimits\":[{\"pageSize\":\"64KB\",\"limit\":1},{\"pageSize\":\"1GB\",\"limit\":0}]}");
 	expect_invalid("{\"devices\":[{\"type\":\"c\"}]}", "linux.resources.devices[0].allow");
 	expect_invalid("{\"devices\":[{\"allow\":false},{\"allow\":true,\"type\":\"x\"}]}",
 		       "linux.resources.devices[1].type");
@@ -390,6 +398,21 @@ static void test_v2_cpu_max(void **state)
 	assert_file_is(f->path, "cpu.max", "50000 100000");
 	v2_apply_ok(f, "{\"cpu\":{\"quota\":-1,\"period\":250000}}");
 	assert_file_is(f->path, "cpu.max", "max 250000");
+	/* An update of the period alone keeps the quota in force, and the other way round. */
+	fake_reset(f);
+	_cleanup_free_ char *cpumax = xasprintf("%s/cpu.max", f->path);
+	berth_err err = BERTH_ERR_INIT;
+	assert_int_equal(file_write_at(AT_FDCWD, cpumax, "50000 100000\n", 13, &err), 0);
+	json_t *j = J("{\"cpu\":{\"period\":200000}}");
+	assert_int_equal(cg_v2_apply(f->path, j, false, &err), 0);
+	json_decref(j);
+	assert_file_is(f->path, "cpu.max", "50000 200000");
+	j = J("{\"cpu\":{\"quota\":20000}}");
+	assert_int_equal(cg_v2_apply(f->path, j, false, &err), 0);
+	json_decref(j);
+	assert_file_is(f->path, "cpu.max", "20000 200000");
+	v2_apply_ok(f, "{\"cpu\":{\"quota\":30000}}");
+	assert_file_is(f->path, "cpu.max", "30000 100000");
 	v2_apply_ok(f, "{\"cpu\":{\"cpus\":\"0-1\",\"mems\":\"0\"}}");
 	assert_file_is(f->path, "cpuset.cpus", "0-1");
 	assert_file_is(f->path, "cpuset.mems", "0");
