@@ -925,46 +925,51 @@ int wait_exec(int sync_fd, berth_err *err)
 	return r;
 }
 
+/* After create: start the process, run poststart hooks, then (unless
+ * detached) wait for it forwarding signals, and remove the container. */
+static int run_started(const struct create_opts *o, struct creation *c, const sigset_t *mask, int *exit_code,
+		       berth_err *err)
+{
+	int r;
+	close(c->lock_fd);
+	c->lock_fd = -1;
+	c->st.started = true;
+	if ((r = sync_send(c->sync_fd, SYNC_START, 0, NULL, -1)) < 0) {
+		r = berth_error(err, -r, "starting the container");
+		creation_abort(c);
+		return r;
+	}
+	if ((r = wait_exec(c->sync_fd, err)) < 0) {
+		creation_abort(c);
+		return r;
+	}
+	state_save(&c->st, NULL);
+	_cleanup_err_ berth_err herr = BERTH_ERR_INIT;
+	if (run_hooks_with_state(&c->st, HOOK_POSTSTART, "running", &herr) < 0)
+		log_warn("%s", herr.msg);
+	if (o->detach) {
+		*exit_code = 0;
+		return 0;
+	}
+	pid_t proxy = c->pty_master >= 0 ? start_tty_proxy(c->pty_master) : -1;
+	*exit_code = wait_forwarding(c->pid, mask);
+	if (proxy > 0)
+		while (waitpid(proxy, NULL, 0) < 0 && errno == EINTR)
+			;
+	if (o->keep)
+		return 0;
+	c->st.pid = 0;
+	return destroy(&c->st, err);
+}
+
 int container_run(const struct create_opts *o, int *exit_code, berth_err *err)
 {
 	struct creation c = { .sync_fd = -1, .pty_master = -1, .lock_fd = -1, .args.fifo_fd = -1, .args.lock_fd = -1 };
 	sigset_t mask, old;
 	block_forwarded_signals(&mask, &old);
 	int r = creation_run(o, true, &c, err);
-	if (r < 0)
-		goto out;
-	close(c.lock_fd);
-	c.lock_fd = -1;
-	c.st.started = true;
-	if ((r = sync_send(c.sync_fd, SYNC_START, 0, NULL, -1)) < 0) {
-		r = berth_error(err, -r, "starting the container");
-		creation_abort(&c);
-		goto out;
-	}
-	if ((r = wait_exec(c.sync_fd, err)) < 0) {
-		creation_abort(&c);
-		goto out;
-	}
-	state_save(&c.st, NULL);
-	_cleanup_err_ berth_err herr = BERTH_ERR_INIT;
-	if (run_hooks_with_state(&c.st, HOOK_POSTSTART, "running", &herr) < 0)
-		log_warn("%s", herr.msg);
-	if (o->detach) {
-		*exit_code = 0;
-		goto out;
-	}
-	pid_t proxy = -1;
-	if (c.pty_master >= 0)
-		proxy = start_tty_proxy(c.pty_master);
-	*exit_code = wait_forwarding(c.pid, &mask);
-	if (proxy > 0)
-		while (waitpid(proxy, NULL, 0) < 0 && errno == EINTR)
-			;
-	if (!o->keep) {
-		c.st.pid = 0;
-		r = destroy(&c.st, err);
-	}
-out:
+	if (r == 0)
+		r = run_started(o, &c, &mask, exit_code, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	creation_release(&c);
 	return r;
