@@ -788,6 +788,7 @@ int container_update(const char *root, const char *id, json_t *resources, berth_
 	if (!cur)
 		json_object_set_new(linux_, "resources", cur = json_object());
 	json_object_update_recursive(cur, resources);
+	st.config_saved = false;
 	r = state_save(&st, err);
 out:
 	container_state_release(&st);

@@ -117,19 +117,28 @@ char *rfc3339_now(void)
 
 int state_save(const struct container_state *s, berth_err *err)
 {
-	json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:O}", "id", s->id, "pid",
+	_cleanup_close_ int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return berth_error_errno(err, "open %s", s->dir);
+	/* The config is large (a seccomp profile alone is tens of KiB) and does not
+	 * change between the steps of create: it is written once, apart. */
+	if (!s->config_saved && s->config) {
+		_cleanup_free_ char *cfg = json_dumps(s->config, JSON_COMPACT);
+		int r = file_write_atomic(dfd, "config.json", cfg, strlen(cfg), 0600, err);
+		if (r < 0)
+			return r;
+		((struct container_state *)s)->config_saved = true;
+	}
+	json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:b,s:b}", "id", s->id, "pid",
 			      (json_int_t)s->pid, "start_time", (json_int_t)s->start_time, "bundle",
 			      s->bundle, "rootfs", s->rootfs, "created", s->created, "owner",
-			      s->owner ? s->owner : "", "ready", s->ready, "started", s->started, "config", s->config);
+			      s->owner ? s->owner : "", "ready", s->ready, "started", s->started);
 	if (!j)
 		return berth_error_code(err, EINVAL, "cannot serialise the state of %s", s->id);
 	if (s->cgroup)
 		json_object_set_new(j, "cgroup", cgroup_to_json(s->cgroup));
 	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	_cleanup_close_ int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return berth_error_errno(err, "open %s", s->dir);
 	return file_write_atomic(dfd, "state.json", text, strlen(text), 0600, err);
 }
 
@@ -172,7 +181,9 @@ int state_load(const char *root, const char *id, struct container_state *s, bert
 	s->owner = dup_str(j, "owner");
 	s->ready = json_is_true(json_object_get(j, "ready"));
 	s->started = json_is_true(json_object_get(j, "started"));
-	s->config = json_incref(json_object_get(j, "config"));
+	_cleanup_free_ char *cfg_path = xasprintf("%s/config.json", s->dir);
+	s->config = json_load_file(cfg_path, 0, NULL);
+	s->config_saved = s->config != NULL;
 	json_t *cg = json_object_get(j, "cgroup");
 	int r = 0;
 	if (cg)

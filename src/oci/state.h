@@ -1,7 +1,8 @@
 /* state.h - a container's runtime state on disk, under the runtime --root.
  *
  *   ROOT/ID/state.json   what this runtime knows: pid, its start time, bundle,
- *                        the config it was created with, cgroup paths, created time
+ *                        cgroup paths, created time (rewritten at each step)
+ *   ROOT/ID/config.json  the config it was created with (written once, updated by `update`)
  *   ROOT/ID/exec.fifo    exists while the container is "created"; start writes to it
  *
  * A container's live status is never stored: it is derived each time from the
@@ -43,6 +44,7 @@ struct container_state {
 	bool ready;      /* create finished: until then the status is "creating" */
 	bool started;    /* start was called (poststop hooks are due on delete) */
 	json_t *config;  /* the validated config.json, owned */
+	bool config_saved; /* ROOT/ID/config.json is current */
 	struct cgroup_manager *cgroup; /* owned, may be NULL */
 };
 
