@@ -35,7 +35,7 @@
 #define F "linux.seccomp"
 
 /* Bumped when the cache layout or the way rules are built changes. */
-#define CACHE_FORMAT "berth-seccomp-bpf-1"
+#define CACHE_FORMAT "berth-seccomp-bpf-2"
 
 struct named {
 	const char *name;
@@ -519,6 +519,13 @@ static int compile(json_t *obj, struct walk *w, void **insns, size_t *size, bert
 	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(def);
 	if (!ctx)
 		return berth_error_code(err, EINVAL, F ".defaultAction: libseccomp rejected it");
+	/* A binary search over syscall numbers instead of libseccomp's default
+	 * linear chain: every syscall of the container runs the filter, and the
+	 * kernel itself runs it once per syscall number when the filter is loaded
+	 * (to build its cache of always-allowed calls): ~1.2 ms for a linear
+	 * Docker-sized profile on this machine. Older libseccomp lacks the
+	 * attribute; the linear program is still correct there. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	w->ctx = ctx;
 	r = walk(obj, w, err);
 	w->ctx = NULL;
