@@ -3,6 +3,9 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <linux/magic.h>
+#include <stdbool.h>
+#include <sys/vfs.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -126,6 +129,12 @@ static uint64_t temp_suffix(void)
 int file_write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		      berth_err *err)
 {
+	return file_write_atomic_flags(dirfd, name, data, len, mode, 0, err);
+}
+
+int file_write_atomic_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			    unsigned int flags, berth_err *err)
+{
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	for (int attempt = 0; fd < 0; attempt++) {
@@ -139,7 +148,11 @@ int file_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 
 	int r = fd_write_all(fd, data, len);
 	const char *step = "write";
-	if (r == 0 && fsync(fd) < 0) {
+	/* On tmpfs (the runtime's /run state) there is no disk to wait for, yet
+	 * fsync still costs a tenth of a millisecond or more. */
+	struct statfs sf;
+	bool volatile_fs = fstatfs(fd, &sf) == 0 && (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+	if (r == 0 && !volatile_fs && !(flags & FILE_NO_SYNC) && fsync(fd) < 0) {
 		r = -errno;
 		step = "fsync";
 	}

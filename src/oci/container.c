@@ -108,7 +108,7 @@ static int write_pid_file(const char *path, pid_t pid, berth_err *err)
 		return berth_error_errno(err, "--pid-file %s", path);
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	int r = file_write_atomic(dfd, name, buf, (size_t)n, 0644, err);
+	int r = file_write_atomic_flags(dfd, name, buf, (size_t)n, 0644, FILE_NO_SYNC, err);
 	return r < 0 ? berth_error_wrap(err, "--pid-file") : 0;
 }
 
@@ -944,7 +944,8 @@ static int run_started(const struct create_opts *o, struct creation *c, const si
 		creation_abort(c);
 		return r;
 	}
-	state_save(&c->st, NULL);
+	if (o->detach || o->keep)
+		state_save(&c->st, NULL); /* "started": a later delete owes it the poststop hooks */
 	_cleanup_err_ berth_err herr = BERTH_ERR_INIT;
 	if (run_hooks_with_state(&c->st, HOOK_POSTSTART, "running", &herr) < 0)
 		log_warn("%s", herr.msg);

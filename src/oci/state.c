@@ -124,7 +124,7 @@ int state_save(const struct container_state *s, berth_err *err)
 	 * change between the steps of create: it is written once, apart. */
 	if (!s->config_saved && s->config) {
 		_cleanup_free_ char *cfg = json_dumps(s->config, JSON_COMPACT);
-		int r = file_write_atomic(dfd, "config.json", cfg, strlen(cfg), 0600, err);
+		int r = file_write_atomic_flags(dfd, "config.json", cfg, strlen(cfg), 0600, FILE_NO_SYNC, err);
 		if (r < 0)
 			return r;
 		((struct container_state *)s)->config_saved = true;
@@ -139,7 +139,9 @@ int state_save(const struct container_state *s, berth_err *err)
 		json_object_set_new(j, "cgroup", cgroup_to_json(s->cgroup));
 	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	return file_write_atomic(dfd, "state.json", text, strlen(text), 0600, err);
+	/* Runtime state describes live processes: after a power loss there are
+	 * none, so it is never fsync'ed (runc does not either). */
+	return file_write_atomic_flags(dfd, "state.json", text, strlen(text), 0600, FILE_NO_SYNC, err);
 }
 
 static char *dup_str(json_t *j, const char *key)
