@@ -211,19 +211,26 @@ static int open_rootfs_and_cwd(struct init_args *a, berth_err *err)
 	return 0;
 }
 
-void init_main(struct init_args *a)
+/* What every child of the runtime does first: die with the runtime until
+ * ready, join the cgroup, wait for the go-ahead, take signals again. */
+static void child_begin(struct init_args *a, berth_err *err)
 {
-	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
 	child_tie_to_runtime(a);
-	if (cgroup_join_self(a->cgroup_fds, &err) < 0)
-		fail(a, &err);
+	if (cgroup_join_self(a->cgroup_fds, err) < 0)
+		fail(a, err);
 	cgroup_join_fds_close(a->cgroup_fds);
 	a->cgroup_fds = NULL;
-	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
+	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, err) < 0)
 		_exit(1);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+void init_main(struct init_args *a)
+{
+	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
+	child_begin(a, &err);
 	/* In its own user namespace the init must be able to open its own /proc
 	 * files (oom_score_adj, attr); the runtime made it non-dumpable. */
 	if (a->new_userns)
@@ -287,16 +294,7 @@ void init_main(struct init_args *a)
 void exec_child_main(struct init_args *a)
 {
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
-	child_tie_to_runtime(a);
-	if (cgroup_join_self(a->cgroup_fds, &err) < 0)
-		fail(a, &err);
-	cgroup_join_fds_close(a->cgroup_fds);
-	a->cgroup_fds = NULL;
-	if (sync_recv(a->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
-		_exit(1);
-	sigset_t all;
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	child_begin(a, &err);
 	if (json_is_true(json_object_get(a->process, "terminal")) && process_open_tty(a, &err) < 0)
 		fail(a, &err);
 	if (process_set_attrs(a, &err) < 0)
