@@ -34,14 +34,23 @@ cgroup_dirs() {
 
 @test "kill -9 of create at random moments: delete cleans up every time" {
 	local i id delay left=0
+	# Spread the kills over the time one create takes here (much longer under
+	# a sanitizer than in a release build).
+	cfg ".linux.cgroupsPath = \"/berth-crash-test-$$-probe\""
+	local t0 t1
+	t0=$(date +%s%N)
+	rt create -b "$BUNDLE" probe >/dev/null
+	t1=$(date +%s%N)
+	rt delete probe
+	local span_us=$(( (t1 - t0) / 1000 ))
 	for i in $(seq 1 25); do
 		id=crash-$i
 		cfg ".linux.cgroupsPath = \"/berth-crash-test-$$-$i\""
-		delay=$(( (i * 7) % 12 ))
+		delay=$(awk -v s="$span_us" -v i="$i" 'BEGIN { printf "%.6f", s * ((i * 7) % 25) / 25 / 1e6 }')
 		# The runtime itself, not a shell function around it: $! must be its pid.
 		"$RUNTIME" --root "$STATE_ROOT" create -b "$BUNDLE" "$id" >/dev/null 2>&1 &
 		local pid=$!
-		sleep "0.00$delay"
+		sleep "$delay"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		# Whatever state it was left in, delete (without --force) must clear it,
@@ -50,7 +59,7 @@ cgroup_dirs() {
 		if [ -e "$STATE_ROOT/$id" ]; then
 			left=$((left + 1))
 			run rt delete "$id"
-			[ "$status" -eq 0 ] || { echo "delete after kill at ${delay}ms: $output"; false; }
+			[ "$status" -eq 0 ] || { echo "delete after kill at ${delay}s: $output"; false; }
 		fi
 		[ ! -e "$STATE_ROOT/$id" ]
 	done
