@@ -46,6 +46,18 @@ no_leftovers() {
 	done
 }
 
+# rt_to_files ARGS...: run the runtime with its stdio on files, setting
+# $status, $output, $stderr and $stderr_lines. Not bats' `run`: if a bad config
+# were wrongly accepted, the created container would hold run's pipe open and
+# the test would hang instead of failing.
+rt_to_files() {
+	status=0
+	rt "$@" </dev/null >"$TEST_TMP/rt.stdout" 2>"$TEST_TMP/rt.stderr" 3>&- || status=$?
+	output=$(cat "$TEST_TMP/rt.stdout")
+	stderr=$(cat "$TEST_TMP/rt.stderr")
+	mapfile -t stderr_lines <"$TEST_TMP/rt.stderr"
+}
+
 # rejects PATTERN...: `create` and `run` of $BUNDLE both fail with exit code 1,
 # print nothing on stdout and one line on stderr that matches every PATTERN
 # (grep -E), and leave nothing behind.
@@ -53,8 +65,9 @@ rejects() {
 	local cmd id pat
 	for cmd in create run; do
 		id=$(cid)
-		run -1 --separate-stderr rt "$cmd" --bundle "$BUNDLE" "$id" </dev/null 3>&-
-		echo "$cmd stderr: $stderr"
+		rt_to_files "$cmd" --bundle "$BUNDLE" "$id"
+		echo "$cmd: exit $status, stderr: $stderr"
+		[ "$status" -eq 1 ]
 		[ -z "$output" ]
 		[ "${#stderr_lines[@]}" -eq 1 ]
 		[[ $stderr == berth* ]]
@@ -129,7 +142,7 @@ rejects() {
 	# Either refused by name, or clamped inside the rootfs: never the host's /etc.
 	local id
 	id=$(cid)
-	run --separate-stderr rt run --bundle "$BUNDLE" "$id" </dev/null 3>&-
+	rt_to_files run --bundle "$BUNDLE" "$id"
 	if [ "$status" -ne 0 ]; then
 		echo "$stderr" | grep -qE "mounts\\[$n\\]\\.destination"
 		no_leftovers "$id"
@@ -157,7 +170,8 @@ rejects() {
 	run_bg "$id"
 	local pid
 	pid=$(state_of "$id" .pid)
-	run -1 --separate-stderr rt create --bundle "$BUNDLE" "$id" </dev/null 3>&-
+	rt_to_files create --bundle "$BUNDLE" "$id"
+	[ "$status" -eq 1 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	echo "$stderr" | grep -qF "$id"
 	# The first container is untouched.
@@ -166,10 +180,12 @@ rejects() {
 }
 
 @test "an id with a slash or dot-dot is refused" {
-	run -1 --separate-stderr rt create --bundle "$BUNDLE" ../escape </dev/null 3>&-
+	rt_to_files create --bundle "$BUNDLE" ../escape
+	[ "$status" -eq 1 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[ ! -e "$TEST_TMP/escape" ]
-	run -1 --separate-stderr rt create --bundle "$BUNDLE" a/b </dev/null 3>&-
+	rt_to_files create --bundle "$BUNDLE" a/b
+	[ "$status" -eq 1 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[ ! -e "$STATE_ROOT/a" ]
 }
