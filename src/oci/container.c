@@ -530,12 +530,11 @@ static int creation_clone(const struct create_opts *o, bool run_mode, struct cre
 		pid = child;
 	}
 	c->pid = pid;
-	/* Recorded before anything else is made for it, so that if this process
-	 * is killed from here on, `delete` finds the init and the cgroup. */
+	/* Not saved yet: until SYNC_COMMITTED the init dies with this process,
+	 * and state.json already names the cgroup, so a kill -9 from here on
+	 * leaves only what `delete` removes. */
 	c->st.pid = pid;
 	c->st.start_time = proc_start_time(pid);
-	if ((r = state_save(&c->st, err)) < 0)
-		return r;
 	if (c->args.new_userns) {
 		if ((r = write_id_map(pid, "uid_map", json_object_get(linux_, "uidMappings"), err)) < 0 ||
 		    (r = write_id_map(pid, "gid_map", json_object_get(linux_, "gidMappings"), err)) < 0)
@@ -574,9 +573,11 @@ static int creation_finish(const struct create_opts *o, struct creation *c, bert
 	if ((r = sync_recv(c->sync_fd, SYNC_READY, NULL, NULL, err)) < 0)
 		return r;
 	c->st.ready = true;
-	if ((r = state_save(&c->st, err)) < 0)
+	if ((r = state_save(&c->st, err)) < 0 || (r = write_pid_file(o->pid_file, c->pid, err)) < 0)
 		return r;
-	return write_pid_file(o->pid_file, c->pid, err);
+	if ((r = sync_send(c->sync_fd, SYNC_COMMITTED, 0, NULL, -1)) < 0)
+		return berth_error(err, -r, "the container process is gone");
+	return sync_recv(c->sync_fd, SYNC_UNTIED, NULL, NULL, err);
 }
 
 static int creation_run(const struct create_opts *o, bool run_mode, struct creation *c, berth_err *err)
@@ -612,6 +613,14 @@ static int load_checked(const char *root, const char *id, struct container_state
 			return r;
 		}
 		*lockfd = r;
+		st->locked = true;
+		/* The lock may have waited for a create to finish: read what it left. */
+		struct container_state fresh;
+		if (state_load(root, id, &fresh, NULL) == 0) {
+			container_state_release(st);
+			*st = fresh;
+			st->locked = true;
+		}
 	}
 	return 0;
 }

@@ -11,6 +11,9 @@
  *   parent -> child  SYNC_START       (run only) go ahead without the exec fifo
  *   child  -> parent SYNC_ERROR       text: what failed; the child then exits
  *   intermediate -> parent SYNC_PID   the pid of the real child (joined namespaces)
+ *   parent -> child  SYNC_COMMITTED   (create/run) state.json records the init: from now
+ *                                     on it outlives the runtime (until then it dies with it)
+ *   child  -> parent SYNC_UNTIED      done: the runtime may exit without taking the init along
  *
  * The socket is close-on-exec: EOF after SYNC_START means the user process
  * was exec'd.
@@ -45,6 +48,8 @@ enum sync_type {
 	SYNC_START,
 	SYNC_ERROR,
 	SYNC_PID,
+	SYNC_COMMITTED,
+	SYNC_UNTIED,
 };
 
 struct sync_msg {

@@ -129,7 +129,8 @@ void child_tie_to_runtime(const struct init_args *a)
 
 static void untie_from_runtime(void)
 {
-	/* From here the runtime has recorded the pid: a later delete finds it. */
+	/* From here the runtime has recorded the pid (or, for exec, no longer
+	 * needs to): a later delete finds it. */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 }
 
@@ -149,9 +150,16 @@ static void finish_and_exec(struct init_args *a, const char *exec_path)
 		berth_error_errno(&err, "process.cwd: cannot change to \"%s\"", cwd);
 		goto fail;
 	}
-	untie_from_runtime();
 	if (!a->is_exec) {
 		if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
+			_exit(1);
+		/* Still tied to the runtime until it has recorded this process. */
+		if (sync_recv(a->sync_fd, SYNC_COMMITTED, NULL, NULL, &err) < 0)
+			_exit(1);
+		untie_from_runtime();
+		/* The runtime waits for this before it exits: exiting earlier would
+		 * still deliver the parent-death signal. */
+		if (sync_send(a->sync_fd, SYNC_UNTIED, 0, NULL, -1) < 0 && !a->wait_socket)
 			_exit(1);
 		if (wait_for_start(a, &err) < 0)
 			goto fail;
@@ -166,8 +174,10 @@ static void finish_and_exec(struct init_args *a, const char *exec_path)
 				goto fail;
 		}
 		free(state);
-	} else if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0) {
-		_exit(1);
+	} else {
+		untie_from_runtime();
+		if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, -1) < 0)
+			_exit(1);
 	}
 	if (a->seccomp && nnp && seccomp_install(a->seccomp, &listener, &err) < 0)
 		goto fail;

@@ -208,10 +208,19 @@ static bool init_alive(const struct container_state *s)
 
 const char *state_status(const struct container_state *s)
 {
+	if (!s->ready) {
+		/* Not ready: a create is under way if it still holds the lock;
+		 * otherwise it was killed half way and left a stopped container. */
+		if (s->locked)
+			return "stopped";
+		int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bool busy = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+		if (fd >= 0)
+			close(fd);
+		return busy ? "creating" : "stopped";
+	}
 	if (!init_alive(s))
 		return "stopped";
-	if (!s->ready)
-		return "creating";
 	_cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", s->dir);
 	if (access(fifo, F_OK) == 0)
 		return "created";

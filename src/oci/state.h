@@ -45,6 +45,7 @@ struct container_state {
 	bool started;    /* start was called (poststop hooks are due on delete) */
 	json_t *config;  /* the validated config.json, owned */
 	bool config_saved; /* ROOT/ID/config.json is current */
+	bool locked;     /* this process holds ROOT/ID's lock */
 	struct cgroup_manager *cgroup; /* owned, may be NULL */
 };
 
