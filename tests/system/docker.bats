@@ -51,6 +51,11 @@ drun() {
 
 @test "docker run: the container's exit code comes back" {
 	run -7 drun --rm berth-test/busybox sh -c 'exit 7'
+}
+
+@test "docker run of a missing command fails as docker says (127)" {
+	run -127 drun --rm berth-test/busybox no-such-command
+	[[ $output == *"executable file not found"* ]]
 	run -127 drun --rm berth-test/busybox /no/such/binary
 }
 
@@ -68,6 +73,11 @@ drun() {
 	run -3 d exec "$c" sh -c 'exit 3'
 	run -0 d exec -u 65534 "$c" id -u
 	[ "$output" = 65534 ]
+	run -0 d exec -u 1000:1000 "$c" id
+	[[ $output == "uid=1000 gid=1000"* ]]
+	# exec joins the container: its pid namespace, where pid 1 is the sleep.
+	run -0 d exec "$c" sh -c 'tr "\0" " " </proc/1/cmdline'
+	[ "$output" = "sleep 1000 " ]
 	run -0 d exec -e FOO=bar -w /tmp "$c" sh -c 'echo "$FOO $(pwd)"'
 	[ "$output" = "bar /tmp" ]
 	[ "$(d inspect -f '{{.State.Status}}' "$c")" = running ]
@@ -99,6 +109,10 @@ drun() {
 	run -0 drun --rm --pids-limit 50 berth-test/busybox \
 		sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
 	[ "$output" = 50 ]
+	# And the limit holds: forking past it fails.
+	run drun --rm --pids-limit 10 berth-test/busybox \
+		sh -c 'for i in $(seq 20); do sleep 5 & done 2>&1; wait'
+	[[ $output == *"can't fork"* ]] || [[ $output == *"Resource temporarily unavailable"* ]]
 }
 
 @test "docker update changes a running container's memory limit" {
