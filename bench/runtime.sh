@@ -7,8 +7,11 @@
 # cached start costs < 1 ms more than no seccomp.
 #
 # Usage (root): bench/runtime.sh [RUNS]   (BERTH_RUNTIME, RUNC override the binaries)
+# Each runtime gets its own --root in a temp dir; nothing of the machine's is used.
+# See bench/README.md for what the figures mean.
 set -euo pipefail
-RUNS=${1:-60}
+RUNS=${1:-50}
+RSS_RUNS=${RSS_RUNS:-21}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BERTH=${BERTH_RUNTIME:-$SRC/build/src/cli/berth-runtime}
 RUNC=${RUNC:-$(command -v runc)}
@@ -18,10 +21,13 @@ command -v hyperfine >/dev/null || { echo "bench: needs hyperfine" >&2; exit 1; 
 
 WORK=$(mktemp -d /run/berth-bench.XXXXXX)
 cleanup() {
+	local r c bin
 	for r in "$WORK"/state-*; do
 		[ -d "$r" ] || continue
+		bin=$BERTH
+		[ "$r" = "$WORK/state-r" ] && bin=$RUNC
 		for c in "$r"/*/; do
-			[ -d "$c" ] && "$BERTH" --root "$r" delete --force "$(basename "$c")" >/dev/null 2>&1 || true
+			[ -d "$c" ] && "$bin" --root "$r" delete --force "$(basename "$c")" >/dev/null 2>&1 || true
 		done
 	done
 	umount "$WORK/debian/rootfs" 2>/dev/null || true
@@ -46,7 +52,7 @@ make_bundle() { # DIR ROOTFS-KIND
 		mount --bind -o ro "$DEBIAN_CACHE" "$dir/rootfs"
 	fi
 	(cd "$dir" && "$BERTH" spec)
-	jq '.process.terminal = false | .process.args = ["true"]' "$dir/config.json" >"$dir/c.json"
+	jq '.process.terminal = false | .process.args = ["true"] | .root.readonly = true' "$dir/config.json" >"$dir/c.json"
 	mv "$dir/c.json" "$dir/config.json"
 }
 
@@ -54,11 +60,20 @@ median_ms() { # hyperfine json -> median of command N in ms
 	jq -r ".results[$2].median * 1000" "$1"
 }
 
+# hf ARGS...: hyperfine, its chatter kept in a log shown only if it fails.
+hf() {
+	hyperfine -N --style none --warmup 5 "$@" >"$WORK/hyperfine.log" 2>&1 || {
+		cat "$WORK/hyperfine.log" >&2
+		return 1
+	}
+}
+
 compare() { # NAME BUNDLE
 	local name=$1 bundle=$2 json=$WORK/$1.json
-	hyperfine -N --runs "$RUNS" --warmup 5 --export-json "$json" \
-		"$BERTH --root $WORK/state-b run -b $bundle b" \
-		"$RUNC --root $WORK/state-r run -b $bundle r" >/dev/null
+	# `run` deletes the container when it exits, so each run's id is free again.
+	hf --runs "$RUNS" --export-json "$json" \
+		"$BERTH --root $WORK/state-b run -b $bundle bench-$name-b" \
+		"$RUNC --root $WORK/state-r run -b $bundle bench-$name-r"
 	local b r
 	b=$(median_ms "$json" 0)
 	r=$(median_ms "$json" 1)
@@ -66,12 +81,12 @@ compare() { # NAME BUNDLE
 		"$(echo "$b / $r" | bc -l)"
 }
 
-peak_rss() { # BINARY BUNDLE ROOT -> median of max RSS (KiB) over 15 runs
+peak_rss() { # BINARY BUNDLE ROOT -> median of max RSS (KiB) over $RSS_RUNS runs
 	local i out=()
-	for i in $(seq 15); do
-		out+=("$(/usr/bin/time -f %M "$1" --root "$3" run -b "$2" rss 2>&1 >/dev/null | tail -1)")
+	for i in $(seq "$RSS_RUNS"); do
+		out+=("$(/usr/bin/time -f %M "$1" --root "$3" run -b "$2" "rss-$i" 2>&1 >/dev/null | tail -1)")
 	done
-	printf '%s\n' "${out[@]}" | sort -n | sed -n 8p
+	printf '%s\n' "${out[@]}" | sort -n | sed -n "$(((RSS_RUNS + 1) / 2))p"
 }
 
 make_bundle "$WORK/busybox" busybox
@@ -99,15 +114,16 @@ if [ -f "$PROFILE" ]; then
 	"$BERTH" --root "$WORK/state-s" run -b "$WORK/seccomp" cold >/dev/null
 	t1=$(date +%s%N)
 	json=$WORK/seccomp.json
-	hyperfine -N --runs "$RUNS" --warmup 5 --export-json "$json" \
+	hf --runs "$RUNS" --export-json "$json" \
 		"$BERTH --root $WORK/state-s run -b $WORK/busybox plain" \
-		"$BERTH --root $WORK/state-s run -b $WORK/seccomp cached" >/dev/null
+		"$BERTH --root $WORK/state-s run -b $WORK/seccomp cached"
 	p=$(median_ms "$json" 0)
 	s=$(median_ms "$json" 1)
 	printf '%-28s %.2f ms (first start, compiling %d syscall rules)\n' "seccomp cold start" \
 		"$(echo "($t1 - $t0) / 1000000" | bc -l)" "$(jq '[.syscalls[].names | length] | add' "$PROFILE")"
 	printf '%-28s plain %.2f ms   cached seccomp %.2f ms   overhead %.2f ms  (goal < 1 ms)\n' \
 		"seccomp (busybox run)" "$p" "$s" "$(echo "$s - $p" | bc -l)"
+	printf 'seccomp cached overhead: %.2f ms (goal < 1 ms)\n' "$(echo "$s - $p" | bc -l)"
 else
-	echo "seccomp: bench/seccomp-profile.json missing, figure not measured"
+	echo "seccomp: $PROFILE missing: the seccomp figures are NOT measured"
 fi
