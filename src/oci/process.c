@@ -68,13 +68,24 @@ static bool is_executable(const char *path, int *why)
 	return true;
 }
 
+/* Worded as runc words it (Go's lowercase error strings): dockerd turns
+ * "no such file or directory" into exit code 127 and "permission denied" into
+ * 126 by matching these exact words. */
+static int exec_error(berth_err *err, int why, const char *arg0)
+{
+	const char *text = why == ENOENT ? "no such file or directory"
+			   : why == EACCES ? "permission denied"
+			   : strerror(why);
+	return berth_error_code(err, why, "exec: \"%s\": stat %s: %s", arg0, arg0, text);
+}
+
 int process_resolve_exec(json_t *process, char **path, berth_err *err)
 {
 	const char *arg0 = json_string_value(json_array_get(json_object_get(process, "args"), 0));
 	int why = ENOENT;
 	if (strchr(arg0, '/')) {
 		if (!is_executable(arg0, &why))
-			return berth_error(err, why, "exec: \"%s\"", arg0);
+			return exec_error(err, why, arg0);
 		*path = xstrdup(arg0);
 		return 0;
 	}
@@ -97,7 +108,7 @@ int process_resolve_exec(json_t *process, char **path, berth_err *err)
 		p = e + 1;
 	}
 	if (first_err)
-		return berth_error(err, first_err, "exec: \"%s\"", arg0);
+		return exec_error(err, first_err, arg0);
 	return berth_error_code(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
