@@ -487,3 +487,13 @@ teardown() { common_teardown; }
 	[ "${lines[0]}" = 5 ]
 	[ "${lines[1]}" = "install ok installed" ]
 }
+
+@test "every command answers --help on stdout with exit 0" {
+	local c
+	for c in create start state kill delete run exec ps list pause resume update features spec; do
+		run -0 "$RUNTIME" "$c" --help
+		[ -n "$output" ] || { echo "$c --help printed nothing" >&2; return 1; }
+	done
+	run -0 "$RUNTIME" --help
+	run -0 "$RUNTIME" --version
+}
