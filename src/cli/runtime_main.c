@@ -57,21 +57,30 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *help;
+	const char *usage;
 } commands[] = {
-	{ "create", cmd_create, "create a container, waiting for start" },
-	{ "start", cmd_start, "start a created container" },
-	{ "run", cmd_run, "create and start a container, and wait for it" },
-	{ "state", cmd_state, "print the state of a container (JSON)" },
-	{ "kill", cmd_kill, "send a signal to a container's init (or --all)" },
-	{ "delete", cmd_delete, "delete a container (--force: even if running)" },
-	{ "exec", cmd_exec, "run another process in a running container" },
-	{ "ps", cmd_ps, "list the processes of a container" },
-	{ "list", cmd_list, "list containers" },
-	{ "pause", cmd_pause, "freeze every process of a container" },
-	{ "resume", cmd_resume, "thaw a paused container" },
-	{ "update", cmd_update, "change a running container's resource limits" },
-	{ "features", cmd_features, "print what this runtime supports (JSON)" },
-	{ "spec", cmd_spec, "write a default config.json" },
+	{ "create", cmd_create, "create a container, waiting for start",
+	  "[--bundle DIR] [--console-socket PATH] [--pid-file FILE] [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID" },
+	{ "start", cmd_start, "start a created container", "ID" },
+	{ "run", cmd_run, "create and start a container, and wait for it",
+	  "[create options] [--detach] [--keep] ID" },
+	{ "state", cmd_state, "print the state of a container (JSON)", "ID" },
+	{ "kill", cmd_kill, "send a signal to a container's init (or --all)", "[--all] ID [SIGNAL]" },
+	{ "delete", cmd_delete, "delete a container (--force: even if running)", "[--force] ID" },
+	{ "exec", cmd_exec, "run another process in a running container",
+	  "[--process FILE] [--tty] [--detach] [--cwd DIR] [--env VAR=VALUE]... [--user UID[:GID]] "
+	  "[--additional-gids GID]... [--cap CAP]... [--pid-file FILE] [--console-socket PATH] "
+	  "[--preserve-fds N] [--no-new-privs] [--apparmor PROFILE] [--process-label LABEL] ID [COMMAND [ARG...]]" },
+	{ "ps", cmd_ps, "list the processes of a container", "[--format table|json] ID [PS-OPTIONS]" },
+	{ "list", cmd_list, "list containers", "[--format table|json] [--quiet]" },
+	{ "pause", cmd_pause, "freeze every process of a container", "ID" },
+	{ "resume", cmd_resume, "thaw a paused container", "ID" },
+	{ "update", cmd_update, "change a running container's resource limits",
+	  "[--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--cpu-shares N] "
+	  "[--cpu-quota N] [--cpu-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST] [--pids-limit N] "
+	  "[--blkio-weight N] ID" },
+	{ "features", cmd_features, "print what this runtime supports (JSON)", "" },
+	{ "spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]" },
 };
 
 static void usage(FILE *f)
@@ -146,6 +155,12 @@ int main(int argc, char **argv, char **envp)
 		if (strcmp(commands[i].name, name) == 0) {
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
+			if (sub_argc >= 2 && (strcmp(sub_argv[1], "--help") == 0 || strcmp(sub_argv[1], "-help") == 0 ||
+					      strcmp(sub_argv[1], "-h") == 0)) {
+				printf("Usage: berth-runtime %s %s\n\n%s (see berth-runtime(1))\n", name,
+				       commands[i].usage, commands[i].help);
+				return 0;
+			}
 			optind = 0;
 			return commands[i].fn(sub_argc, sub_argv);
 		}

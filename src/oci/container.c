@@ -638,6 +638,12 @@ static int start_locked(struct container_state *st, berth_err *err)
 	if (write(fd, "0", 1) != 1)
 		return berth_error_errno(err, "cannot signal the container to start");
 	unlink(fifo);
+	/* The init holds the read end until it execs the user's process (or
+	 * dies): the write end then reports POLLERR. Only then is the process
+	 * started, and only then may the poststart hooks run. */
+	struct pollfd p = { .fd = fd, .events = 0 };
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
 	st->started = true;
 	int r = state_save(st, err);
 	if (r < 0)

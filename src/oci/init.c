@@ -111,7 +111,9 @@ static int wait_for_start(const struct init_args *a, berth_err *err)
 		}
 		return berth_error_errno(err, "reading the exec fifo");
 	}
-	close(a->fifo_fd);
+	/* The fifo stays open (close-on-exec) until the user's process is
+	 * exec'd: `start` waits for it to close, so that poststart hooks run
+	 * after the process has started, as the runtime spec requires. */
 	return 0;
 }
 
