@@ -60,8 +60,19 @@ drun() {
 }
 
 @test "docker run -it gets a tty" {
-	run -0 script -qec "timeout 60 $DOCKER run -it --runtime $DOCKER_TEST_RUNTIME --rm berth-test/busybox tty" /dev/null </dev/null
-	echo "$output"
+	# script(1) gives the client a terminal. The client stays in the
+	# terminal's foreground group (timeout --foreground): in a background
+	# group its tcsetattr would stop it with SIGTTOU. The client forwards
+	# SIGTERM to the container, so only the outer SIGKILL bounds a hang.
+	run timeout -s KILL 90 script -qec \
+		"timeout --foreground -k 5 60 $DOCKER run -it --runtime $DOCKER_TEST_RUNTIME --rm berth-test/busybox tty" \
+		/dev/null </dev/null
+	echo "status $status, output: $output"
+	if [ "$status" -ne 0 ]; then
+		d ps -a
+		tail -n 30 "$DOCKERD_DIR/dockerd.log" "$DOCKERD_DIR/containerd.log"
+	fi
+	[ "$status" -eq 0 ]
 	echo "$output" | grep -q '/dev/pts/0'
 }
 
