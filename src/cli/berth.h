@@ -1,0 +1,60 @@
+/* berth.h - the `berth` CLI: global options, shared helpers, the commands.
+ *
+ * Commands follow the docker CLI: names, flags (getopt_long, so -q and
+ * --quiet, --flag=value and --flag value), output columns, exit codes (125
+ * for an engine error). Each gets argc/argv starting at its own name and
+ * returns the exit code; errors go through berth_fail(): one line
+ * "berth: <what failed>: <why>" on stderr.
+ *
+ *   struct berth_globals  --root, --runroot, --config, --debug, --log-level
+ *   berth_store()         the image store under --root, opened on first use
+ *   berth_fail()          print the error, return 125
+ *   berth_usage_error()   "berth CMD: <message>" + "See 'berth CMD --help'.", return 125
+ *   berth_help()          print "Usage: berth CMD" with its usage line and options
+ *   berth_is_tty()        is stdout a terminal (progress bars, etc.)
+ */
+#ifndef BERTH_CLI_BERTH_H
+#define BERTH_CLI_BERTH_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+struct image_store;
+
+struct berth_globals {
+	const char *root;       /* --root, default /var/lib/berth */
+	const char *runroot;    /* --runroot, default /run/berth */
+	const char *config_dir; /* --config, default ~/.docker (Docker's credential file format) */
+	const char *certs_dir;  /* --certs-dir, default /etc/berth/certs.d */
+	char **insecure;        /* --insecure-registry, repeatable, NULL-terminated */
+	const char *mirror;     /* --registry-mirror for docker.io, or BERTH_REGISTRY_MIRROR */
+	bool debug;
+};
+
+extern struct berth_globals berth;
+
+struct image_store *berth_store(berth_err *err);
+int berth_fail(berth_err *err);
+int berth_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void berth_help(const char *cmd);
+bool berth_is_tty(void);
+
+/* Image commands */
+int cmd_pull(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_image_history(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_system_df(int argc, char **argv);
+int cmd_system_check(int argc, char **argv);
+
+#endif

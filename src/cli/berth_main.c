@@ -1,0 +1,253 @@
+/* berth_main.c - `berth`: global options, command groups, dispatch.
+ *
+ * Like the docker CLI: `berth [OPTIONS] COMMAND`, with management groups
+ * (`berth image ls`, `berth system df`) and their top-level aliases
+ * (`berth images`, `berth rmi`). Every command answers --help.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/berth.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "image/store.h"
+
+struct berth_globals berth = {
+	.root = "/var/lib/berth",
+	.runroot = "/run/berth",
+	.certs_dir = "/etc/berth/certs.d",
+};
+
+static struct image_store *store;
+
+struct image_store *berth_store(berth_err *err)
+{
+	if (!store && image_store_open(berth.root, &store, err) < 0)
+		return NULL;
+	return store;
+}
+
+int berth_fail(berth_err *err)
+{
+	fprintf(stderr, "berth: %s\n", err->msg ? err->msg : "unknown error");
+	berth_err_clear(err);
+	return 125;
+}
+
+int berth_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "berth %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nSee 'berth %s --help'.\n", cmd);
+	va_end(ap);
+	return 125;
+}
+
+bool berth_is_tty(void)
+{
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+struct command {
+	const char *group; /* NULL: top level */
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ NULL, "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry" },
+	{ NULL, "push", cmd_push, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
+	{ NULL, "images", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
+	{ NULL, "rmi", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
+	{ NULL, "tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	  "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ NULL, "save", cmd_save, "[OPTIONS] IMAGE [IMAGE...]",
+	  "Save one or more images to a tar archive (streamed to STDOUT by default)" },
+	{ NULL, "load", cmd_load, "[OPTIONS]", "Load an image from a tar archive or STDIN" },
+	{ NULL, "import", cmd_import, "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+	  "Import the contents from a tarball to create a filesystem image" },
+	{ NULL, "login", cmd_login, "[OPTIONS] [SERVER]", "Log in to a registry" },
+	{ NULL, "logout", cmd_logout, "[SERVER]", "Log out from a registry" },
+	{ "image", "ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
+	{ "image", "list", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
+	{ "image", "rm", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
+	{ "image", "remove", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
+	{ "image", "inspect", cmd_image_inspect, "[OPTIONS] IMAGE [IMAGE...]",
+	  "Display detailed information on one or more images" },
+	{ "image", "history", cmd_image_history, "[OPTIONS] IMAGE", "Show the history of an image" },
+	{ "image", "prune", cmd_image_prune, "[OPTIONS]", "Remove unused images" },
+	{ "image", "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry" },
+	{ "image", "push", cmd_push, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
+	{ "image", "tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	  "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ "image", "save", cmd_save, "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive" },
+	{ "image", "load", cmd_load, "[OPTIONS]", "Load an image from a tar archive or STDIN" },
+	{ "image", "import", cmd_import, "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+	  "Import the contents from a tarball to create a filesystem image" },
+	{ "system", "df", cmd_system_df, "[OPTIONS]", "Show disk usage" },
+	{ "system", "check", cmd_system_check, "[OPTIONS]",
+	  "Check the store: database rows, blob digests and layer directories agree" },
+};
+
+static const char *const groups[] = { "image", "system" };
+
+static void usage(FILE *f)
+{
+	fprintf(f, "\nUsage:  berth [OPTIONS] COMMAND\n\nA daemonless container engine\n\n"
+		   "Options:\n"
+		   "      --root DIR                 persistent state (default /var/lib/berth)\n"
+		   "      --runroot DIR              runtime state (default /run/berth)\n"
+		   "      --config DIR               client config files (default ~/.docker)\n"
+		   "      --certs-dir DIR            per-registry TLS files (default /etc/berth/certs.d)\n"
+		   "      --insecure-registry HOST   allow plain HTTP for HOST (repeatable)\n"
+		   "      --registry-mirror URL      where docker.io names are pulled from\n"
+		   "  -D, --debug                    debug output\n"
+		   "  -v, --version                  print version information and quit\n"
+		   "\nManagement Commands:\n"
+		   "  image       Manage images\n"
+		   "  system      Manage Berth\n"
+		   "\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!commands[i].group)
+			fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nRun 'berth COMMAND --help' for more information on a command.\n");
+}
+
+static void group_usage(FILE *f, const char *group)
+{
+	fprintf(f, "\nUsage:  berth %s COMMAND\n\nCommands:\n", group);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].group && strcmp(commands[i].group, group) == 0)
+			fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nRun 'berth %s COMMAND --help' for more information on a command.\n", group);
+}
+
+static const struct command *find(const char *group, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct command *c = &commands[i];
+		if (((!group && !c->group) || (group && c->group && strcmp(group, c->group) == 0)) &&
+		    strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static const char *help_name; /* "image ls", for berth_help() */
+static const struct command *help_cmd;
+
+void berth_help(const char *cmd)
+{
+	const struct command *c = help_cmd;
+	printf("\nUsage:  berth %s %s\n\n%s\n", cmd ? cmd : help_name, c ? c->usage : "",
+	       c ? c->help : "");
+	printf("\nSee berth-%s(1) for the options.\n", c ? c->name : "");
+}
+
+static char **insecure_list;
+static size_t n_insecure;
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "runroot", required_argument, NULL, 'R' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "certs-dir", required_argument, NULL, 'C' },
+		{ "insecure-registry", required_argument, NULL, 'i' },
+		{ "registry-mirror", required_argument, NULL, 'm' },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env_mirror = getenv("BERTH_REGISTRY_MIRROR");
+	if (env_mirror && *env_mirror)
+		berth.mirror = env_mirror;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+Dl:hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': berth.root = optarg; break;
+		case 'R': berth.runroot = optarg; break;
+		case 'c': berth.config_dir = optarg; break;
+		case 'C': berth.certs_dir = optarg; break;
+		case 'i':
+			insecure_list = realloc(insecure_list, (n_insecure + 2) * sizeof(char *));
+			if (!insecure_list)
+				abort();
+			insecure_list[n_insecure++] = optarg;
+			insecure_list[n_insecure] = NULL;
+			berth.insecure = insecure_list;
+			break;
+		case 'm': berth.mirror = optarg; break;
+		case 'D': berth.debug = true; break;
+		case 'l': break;
+		case 'h': usage(stdout); return 0;
+		case 'v': printf("Berth version %s\n", BERTH_VERSION); return 0;
+		default:
+			if (optopt && optopt != '?')
+				fprintf(stderr, "berth: option requires an argument: %s\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "unknown flag: %s\nSee 'berth --help'.\n", argv[optind - 1]);
+			return 125;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 125;
+	}
+	const char *group = NULL;
+	const char *name = argv[optind];
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+		if (strcmp(name, groups[i]) == 0) {
+			group = groups[i];
+			if (optind + 1 >= argc || strcmp(argv[optind + 1], "--help") == 0 ||
+			    strcmp(argv[optind + 1], "-h") == 0) {
+				group_usage(optind + 1 >= argc ? stderr : stdout, group);
+				return optind + 1 >= argc ? 125 : 0;
+			}
+			name = argv[++optind];
+			break;
+		}
+	}
+	const struct command *cmd = find(group, name);
+	if (!cmd) {
+		if (group)
+			fprintf(stderr, "berth: '%s %s' is not a berth command.\nSee 'berth %s --help'\n",
+				group, name, group);
+		else
+			fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n", name);
+		return 125;
+	}
+	_cleanup_free_ char *full = NULL;
+	if (asprintf(&full, "%s%s%s", group ? group : "", group ? " " : "", name) < 0)
+		abort();
+	help_name = full;
+	help_cmd = cmd;
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	for (int i = 1; i < sub_argc; i++) {
+		if (strcmp(sub_argv[i], "--") == 0)
+			break;
+		if (strcmp(sub_argv[i], "--help") == 0) {
+			berth_help(full);
+			return 0;
+		}
+	}
+	optind = 0;
+	int rc = cmd->fn(sub_argc, sub_argv);
+	if (store)
+		image_store_close(store);
+	return rc;
+}

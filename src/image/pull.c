@@ -1,0 +1,1 @@
+/* pull.c - placeholder until its module lands. */

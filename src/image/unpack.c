@@ -1,0 +1,1 @@
+/* unpack.c - placeholder until its module lands. */
