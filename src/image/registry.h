@@ -8,11 +8,12 @@
  * connections with exponential back-off a bounded number of times, and
  * resumes a blob download with a Range request where the registry allows.
  *
- * TLS uses the system CAs plus, like Docker, <certs_dir>/<host[:port]>/*.crt
- * as extra CAs and client.cert/client.key as a client certificate.
- * "localhost", 127.0.0.0/8, ::1 and hosts listed as insecure may use plain
- * HTTP (tried after HTTPS fails for insecure hosts; straight away for
- * loopback).
+ * TLS uses the system CAs plus, like Docker, the files *.crt in the directory
+ * <certs_dir>/<host[:port]> as extra CAs and client.cert/client.key there as
+ * a client certificate. "localhost", 127.0.0.0/8, ::1 and hosts listed as
+ * insecure may use plain HTTP: tried after HTTPS fails (for loopback only
+ * when the server speaks no TLS, so a certificate that does not verify is an
+ * error; insecure hosts also skip certificate verification).
  *
  * Every call is safe to make from several threads at once on one client
  * (downloads run in parallel); tokens are cached per scope under a mutex.
