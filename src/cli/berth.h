@@ -8,7 +8,8 @@
  *
  *   struct berth_globals  --root, --runroot, --config, --debug, --log-level
  *   berth_store()         the image store under --root, opened on first use
- *   berth_fail()          print the error, return 125
+ *   berth_fail()          print the error, return 1 (docker: 1 for a failed
+ *                         request, 125 only for bad usage and for run/create)
  *   berth_usage_error()   "berth CMD: <message>" + "See 'berth CMD --help'.", return 125
  *   berth_help()          print "Usage: berth CMD" with its usage line and options
  *   berth_is_tty()        is stdout a terminal (progress bars, etc.)

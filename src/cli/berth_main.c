@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ int berth_fail(berth_err *err)
 {
 	fprintf(stderr, "berth: %s\n", err->msg ? err->msg : "unknown error");
 	berth_err_clear(err);
-	return 125;
+	return 1;
 }
 
 int berth_usage_error(const char *cmd, const char *fmt, ...)
@@ -171,6 +172,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* libcurl and the pull's pipes report a closed peer as EPIPE, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	const char *env_mirror = getenv("BERTH_REGISTRY_MIRROR");
 	if (env_mirror && *env_mirror)
 		berth.mirror = env_mirror;

@@ -1,6 +1,7 @@
 /* store.c - the image store: blobs, unpacked layers, images and their names.
  * See store.h for the layout and the crash-safety rules. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,7 +35,8 @@ struct image_store {
 	int tmpfd;    /* tmp */
 	int locksfd;  /* locks */
 	int ingestfd; /* locks/gc held shared while this process adds content */
-	sqlite3 *db;
+	sqlite3 *db;  /* serialised by SQLite (FULLMUTEX) statement by statement */
+	pthread_mutex_t mu; /* one transaction at a time, for pulls' worker threads */
 };
 
 /* The image store's tables; each string moves the schema one version on. */
@@ -136,6 +138,7 @@ int image_store_open(const char *root, struct image_store **out, berth_err *err)
 		return berth_error_errno(err, "create store %s", root);
 	__attribute__((cleanup(store_closep))) struct image_store *s = xcalloc(1, sizeof(*s));
 	s->root = xstrdup(root);
+	pthread_mutex_init(&s->mu, NULL);
 	s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->locksfd = s->ingestfd = -1;
 	s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->rootfd < 0)
@@ -172,6 +175,7 @@ void image_store_close(struct image_store *s)
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
+	pthread_mutex_destroy(&s->mu);
 	free(s->root);
 	free(s);
 }
@@ -200,13 +204,20 @@ static int lock_object(struct image_store *s, const char *kind, const char *dige
  * a later collection (the rows that make them garbage are already gone). */
 static int ingest_begin(struct image_store *s, berth_err *err)
 {
-	if (s->ingestfd >= 0)
-		return 0;
-	_cleanup_close_ int fd = openat(s->locksfd, "gc", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || TEMP_FAILURE_RETRY_INT(flock(fd, LOCK_SH)) < 0)
-		return berth_error_errno(err, "lock %s/locks/gc", s->root);
-	s->ingestfd = TAKE_FD(fd);
-	return 0;
+	pthread_mutex_lock(&s->mu);
+	int r = 0;
+	if (s->ingestfd < 0) {
+		int fd = openat(s->locksfd, "gc", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || TEMP_FAILURE_RETRY_INT(flock(fd, LOCK_SH)) < 0) {
+			r = berth_error_errno(err, "lock %s/locks/gc", s->root);
+			if (fd >= 0)
+				close(fd);
+		} else {
+			s->ingestfd = fd;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }
 
 /* The exclusive side: an fd holding the lock, or -1 when an adder is at work. */
@@ -446,22 +457,39 @@ static int tmp_dir_make(struct image_store *s, const char *prefix, struct tmp_di
 	return 0;
 }
 
+static int record_layer(struct image_store *s, struct tmp_dir *tp, const char *chain_id,
+			const char *hex, const char *got, const char *parent_chain_id,
+			uint64_t tar_size, const char *blob_digest, berth_err *err);
+
+int image_store_layer_lock(struct image_store *s, const char *chain_id, berth_err *err)
+{
+	int r = ingest_begin(s, err);
+	if (r < 0)
+		return r;
+	return lock_object(s, "layer", chain_id, err);
+}
+
 int image_store_layer_unpack(struct image_store *s, const char *chain_id,
 			     const char *parent_chain_id, const char *diff_id, int fd,
 			     const char *blob_digest, berth_err *err)
 {
+	_cleanup_close_ int lock = image_store_layer_lock(s, chain_id, err);
+	if (lock < 0)
+		return lock;
+	return image_store_layer_unpack_locked(s, chain_id, parent_chain_id, diff_id, fd, blob_digest,
+					       err);
+}
+
+int image_store_layer_unpack_locked(struct image_store *s, const char *chain_id,
+				    const char *parent_chain_id, const char *diff_id, int fd,
+				    const char *blob_digest, berth_err *err)
+{
 	const char *hex = digest_hex(chain_id);
 	if (!hex)
 		return berth_error_code(err, EINVAL, "invalid layer chain id \"%s\"", chain_id);
-	int r = ingest_begin(s, err);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int lock = lock_object(s, "layer", chain_id, err);
-	if (lock < 0)
-		return lock;
 	if (image_store_layer_present(s, chain_id))
 		return 0;
-
+	int r;
 	__attribute__((cleanup(tmp_dir_release))) struct tmp_dir t = { .fd = -1 };
 	r = tmp_dir_make(s, "layer-", &t, err);
 	if (r < 0)
@@ -483,6 +511,18 @@ int image_store_layer_unpack(struct image_store *s, const char *chain_id,
 
 	/* Record and rename in one transaction: a dir in layers/ without its row
 	 * is an orphan that the next writer removes. */
+	pthread_mutex_lock(&s->mu);
+	r = record_layer(s, &t, chain_id, hex, got, parent_chain_id, stats.tar_size, blob_digest, err);
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+static int record_layer(struct image_store *s, struct tmp_dir *tp, const char *chain_id,
+			const char *hex, const char *got, const char *parent_chain_id,
+			uint64_t tar_size, const char *blob_digest, berth_err *err)
+{
+	struct tmp_dir t = *tp;
+	int r;
 	if ((r = db_begin(s->db, err)) < 0)
 		return r;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -496,7 +536,7 @@ int image_store_layer_unpack(struct image_store *s, const char *chain_id,
 	sqlite3_bind_text(st, 1, chain_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, got, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, parent_chain_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)stats.tar_size);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)tar_size);
 	sqlite3_bind_text(st, 5, blob_digest, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = db_fail(s->db, err, "record layer");
@@ -518,8 +558,8 @@ int image_store_layer_unpack(struct image_store *s, const char *chain_id,
 			return r;
 		}
 	}
-	free(t.name);
-	t.name = NULL; /* renamed: nothing left in tmp/ */
+	free(tp->name);
+	tp->name = NULL; /* renamed: nothing left in tmp/ */
 	return db_commit(s->db, err);
 }
 
@@ -826,6 +866,21 @@ static void fill_info(struct image_store *s, sqlite3_stmt *st, struct image_info
 		query_strv(s, "SELECT ref FROM repo_digests WHERE image_id = ? ORDER BY ref", out->id);
 	out->chain_ids = query_strv(s, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx",
 				    out->id);
+	{
+		_cleanup_stmt_ sqlite3_stmt *ls = NULL;
+		size_t n = 0;
+		while (out->chain_ids[n])
+			n++;
+		out->layer_sizes = xcalloc(n + 1, sizeof(int64_t));
+		if (sqlite3_prepare_v2(s->db,
+				       "SELECT l.size FROM image_layers il JOIN layers l USING(chain_id) "
+				       "WHERE il.image_id = ? ORDER BY il.idx",
+				       -1, &ls, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(ls, 1, out->id, -1, SQLITE_STATIC);
+			for (size_t i = 0; i < n && sqlite3_step(ls) == SQLITE_ROW; i++)
+				out->layer_sizes[i] = sqlite3_column_int64(ls, 0);
+		}
+	}
 	out->diff_ids = query_strv(s,
 				   "SELECT l.diff_id FROM image_layers il JOIN layers l USING(chain_id) "
 				   "WHERE il.image_id = ? ORDER BY il.idx",
@@ -862,6 +917,7 @@ void image_info_free(struct image_info *i)
 	free(i->variant);
 	strv_free(i->chain_ids);
 	strv_free(i->diff_ids);
+	free(i->layer_sizes);
 	memset(i, 0, sizeof(*i));
 }
 

@@ -37,6 +37,10 @@
  *   image_store_layer_present()  is the layer with this ChainID unpacked?
  *   image_store_layer_unpack()   unpack one layer from fd under its ChainID
  *                             (for pulls that unpack while they download)
+ *   image_store_layer_lock()  hold the layer's lock (an fd to close), so the
+ *                             caller can check presence and then download and
+ *                             unpack it with ..._unpack_locked() without a
+ *                             second process doing the same work
  *
  *   image_store_resolve()     name, canonical ref, full id or id prefix (>= 1
  *                             hex char, unique) -> image id; -ENOENT / -EEXIST
@@ -101,6 +105,10 @@ bool image_store_layer_present(struct image_store *s, const char *chain_id);
 int image_store_layer_unpack(struct image_store *s, const char *chain_id,
 			     const char *parent_chain_id, const char *diff_id, int fd,
 			     const char *blob_digest, berth_err *err);
+int image_store_layer_lock(struct image_store *s, const char *chain_id, berth_err *err);
+int image_store_layer_unpack_locked(struct image_store *s, const char *chain_id,
+				    const char *parent_chain_id, const char *diff_id, int fd,
+				    const char *blob_digest, berth_err *err);
 
 struct image_info {
 	char *id;              /* "sha256:<hex>" of the config */
@@ -113,6 +121,7 @@ struct image_info {
 	char *os, *architecture, *variant;
 	char **chain_ids;      /* bottom first, NULL-terminated */
 	char **diff_ids;
+	int64_t *layer_sizes;  /* unpacked bytes of each layer, bottom first */
 };
 
 int image_store_resolve(struct image_store *s, const char *name, char **image_id, berth_err *err);
