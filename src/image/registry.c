@@ -87,6 +87,7 @@ struct req {
 	const char *method;
 	char *url;
 	const char *scope; /* token scope, NULL: none */
+	const char *what;  /* context for errors ("token for ..."), or NULL */
 	struct curl_slist *headers;
 	bool follow;
 	bool no_auth;     /* the ping: no credentials */
@@ -296,9 +297,24 @@ static int http_error(struct req *r, berth_err *err)
 						: "";
 	_cleanup_free_ char *tries = r->attempts > 1 ? xasprintf(" (%u attempts)", r->attempts)
 						      : xstrdup("");
-	return berth_error_code(err, status_errno(r->status), "registry %s: %s %s: HTTP %ld%s%s%s%s",
-				r->c->domain, r->method, r->url, r->status, phrase,
+	return berth_error_code(err, status_errno(r->status), "registry %s: %s%s%s %s: HTTP %ld%s%s%s%s",
+				r->c->domain, r->what ? r->what : "", r->what ? ": " : "",
+				r->method, r->url, r->status, phrase,
 				detail ? ": " : "", detail ? detail : "", tries);
+}
+
+/* A 401 says whether credentials were given: the user's next step differs. */
+static int status_error(struct req *r, berth_err *err)
+{
+	if (r->status != 401)
+		return http_error(r, err);
+	_cleanup_free_ char *detail = registry_error_text(&r->resp);
+	return berth_error_code(err, EACCES, "registry %s: %s%s%s %s: HTTP 401 Unauthorized%s%s: %s",
+				r->c->domain, r->what ? r->what : "", r->what ? ": " : "",
+				r->method, r->url, detail ? ": " : "",
+				detail ? detail : "",
+				r->c->username ? "wrong username or password?"
+					       : "authentication required, no credentials given");
 }
 
 /* ---- curl callbacks ---- */
@@ -807,13 +823,13 @@ static int token_fetch(struct registry_client *c, const char *scope, char **out,
 		curl_free(e);
 		first = false;
 	}
+	_cleanup_free_ char *what = xasprintf("token for %s", scope[0] ? scope : "login");
 	struct req r;
 	req_init(&r, c, "GET", strbuf_detach(&url, NULL));
+	r.what = what;
 	int rc = perform(&r, NULL, err);
-	if (rc == 0 && r.status != 200) {
-		rc = http_error(&r, err);
-		berth_error_wrap(err, "token for %s", scope[0] ? scope : "login");
-	}
+	if (rc == 0 && r.status != 200)
+		rc = status_error(&r, err);
 	if (rc == 0) {
 		_cleanup_json_ json_t *j = json_loadb(r.resp.buf, r.resp.len, 0, NULL);
 		const char *tok = json_string_value(json_object_get(j, "token"));
@@ -976,19 +992,6 @@ static int request(struct req *r, berth_err *err)
 			return rc;
 	}
 	return rc;
-}
-
-/* A 401 says whether credentials were given: the user's next step differs. */
-static int status_error(struct req *r, berth_err *err)
-{
-	if (r->status != 401)
-		return http_error(r, err);
-	_cleanup_free_ char *detail = registry_error_text(&r->resp);
-	return berth_error_code(err, EACCES, "registry %s: %s %s: HTTP 401 Unauthorized%s%s: %s",
-				r->c->domain, r->method, r->url, detail ? ": " : "",
-				detail ? detail : "",
-				r->c->username ? "wrong username or password?"
-					       : "authentication required, no credentials given");
 }
 
 static char *scope_for(const char *repo, bool push)
@@ -1641,11 +1644,8 @@ int registry_login(struct registry_client *c, berth_err *err)
 	_cleanup_free_ char *token = NULL;
 	if (k == AUTH_BEARER) {
 		rc = token_fetch(c, "", &token, err);
-		if (rc < 0) {
-			if (rc == -EACCES)
-				berth_error_wrap(err, "login: wrong username or password?");
+		if (rc < 0)
 			return rc;
-		}
 	}
 	struct req r;
 	req_init(&r, c, "GET", xasprintf("%s/v2/", c->base));
