@@ -83,6 +83,7 @@ bool fmt_is_table(const struct fmt_template *t)
 struct parser {
 	const char *src;
 	const char *p;
+	const char *stop_at; /* where the {{end}} / {{else}} that ended a list is */
 	berth_err *err;
 };
 
@@ -268,8 +269,10 @@ static int parse_list(struct parser *ps, struct node **out, const char **stop_wo
 			wl++;
 		if ((wl == 3 && strncmp(w, "end", 3) == 0) || (wl == 4 && strncmp(w, "else", 4) == 0)) {
 			*stop_word = wl == 3 ? "end" : "else";
+			ps->stop_at = open;
 			return 0;
 		}
+		const char *after = ps->p;
 		struct node *n = xcalloc(1, sizeof(*n));
 		*tail = n;
 		tail = &n->next;
@@ -278,6 +281,7 @@ static int parse_list(struct parser *ps, struct node **out, const char **stop_wo
 			int r = parse_pipeline(ps, w + wl, e, n);
 			if (r < 0)
 				return r;
+			ps->p = after;
 			const char *stop;
 			if ((r = parse_list(ps, &n->body, &stop)) < 0)
 				return r;
@@ -291,6 +295,7 @@ static int parse_list(struct parser *ps, struct node **out, const char **stop_wo
 		int r = parse_pipeline(ps, s, e, n);
 		if (r < 0)
 			return r;
+		ps->p = after;
 	}
 	return 0;
 }
@@ -308,8 +313,10 @@ int fmt_compile(const char *text, const char *const *header_names, struct fmt_te
 	struct parser ps = { .src = src, .p = src, .err = err };
 	const char *stop;
 	int r = parse_list(&ps, &t->nodes, &stop);
-	if (r == 0 && stop)
+	if (r == 0 && stop) {
+		ps.p = ps.stop_at;
 		r = perr(&ps, stop[1] == 'n' ? "unexpected {{end}}" : "unexpected {{else}}");
+	}
 	if (r < 0) {
 		fmt_free(t);
 		return r;
