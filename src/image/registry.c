@@ -54,9 +54,9 @@ struct token {
 };
 
 struct registry_client {
-	char *domain;  /* as given: names the registry in errors */
-	char *host;    /* host[:port] of the endpoint: certs.d lookup */
-	char *base;    /* "https://host[:port]" once known */
+	char *domain;      /* as given: names the registry in errors */
+	char *host;        /* host[:port] of the endpoint: certs.d lookup */
+	char *base;        /* "https://host[:port]" once known */
 	bool fixed_scheme; /* a mirror URL names its scheme */
 	bool loopback;
 	bool insecure;
@@ -94,6 +94,7 @@ struct req {
 	bool https_probe; /* fail fast: the caller falls back to http */
 	CURLcode curl_rc; /* of the last attempt */
 	unsigned attempts;
+	int read_errno; /* reading the upload source failed */
 
 	/* request body: memory or fd */
 	const char *body;
@@ -216,8 +217,9 @@ static bool host_is_loopback(const char *hostport)
 		h = xstrndup(hostport + 1, e ? (size_t)(e - hostport - 1) : strlen(hostport + 1));
 	} else {
 		const char *colon = strchr(hostport, ':');
-		h = colon && !strchr(colon + 1, ':') ? xstrndup(hostport, (size_t)(colon - hostport))
-						     : xstrdup(hostport);
+		h = colon && !strchr(colon + 1, ':')
+			    ? xstrndup(hostport, (size_t)(colon - hostport))
+			    : xstrdup(hostport);
 	}
 	if (strcasecmp(h, "localhost") == 0)
 		return true;
@@ -252,8 +254,7 @@ static char *registry_error_text(const struct strbuf *body)
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 	json_t *e;
-	json_array_foreach(errs, i, e)
-	{
+	json_array_foreach (errs, i, e) {
 		const char *code = json_string_value(json_object_get(e, "code"));
 		const char *msg = json_string_value(json_object_get(e, "message"));
 		if (i)
@@ -295,12 +296,12 @@ static int http_error(struct req *r, berth_err *err)
 			     : r->status == 429 ? " Too Many Requests"
 			     : r->status >= 500 ? " Server Error"
 						: "";
-	_cleanup_free_ char *tries = r->attempts > 1 ? xasprintf(" (%u attempts)", r->attempts)
-						      : xstrdup("");
-	return berth_error_code(err, status_errno(r->status), "registry %s: %s%s%s %s: HTTP %ld%s%s%s%s",
-				r->c->domain, r->what ? r->what : "", r->what ? ": " : "",
-				r->method, r->url, r->status, phrase,
-				detail ? ": " : "", detail ? detail : "", tries);
+	_cleanup_free_ char *tries =
+		r->attempts > 1 ? xasprintf(" (%u attempts)", r->attempts) : xstrdup("");
+	return berth_error_code(err, status_errno(r->status),
+				"registry %s: %s%s%s %s: HTTP %ld%s%s%s%s", r->c->domain,
+				r->what ? r->what : "", r->what ? ": " : "", r->method, r->url,
+				r->status, phrase, detail ? ": " : "", detail ? detail : "", tries);
 }
 
 /* A 401 says whether credentials were given: the user's next step differs. */
@@ -309,10 +310,10 @@ static int status_error(struct req *r, berth_err *err)
 	if (r->status != 401)
 		return http_error(r, err);
 	_cleanup_free_ char *detail = registry_error_text(&r->resp);
-	return berth_error_code(err, EACCES, "registry %s: %s%s%s %s: HTTP 401 Unauthorized%s%s: %s",
+	return berth_error_code(err, EACCES,
+				"registry %s: %s%s%s %s: HTTP 401 Unauthorized%s%s: %s",
 				r->c->domain, r->what ? r->what : "", r->what ? ": " : "",
-				r->method, r->url, detail ? ": " : "",
-				detail ? detail : "",
+				r->method, r->url, detail ? ": " : "", detail ? detail : "",
 				r->c->username ? "wrong username or password?"
 					       : "authentication required, no credentials given");
 }
@@ -453,8 +454,10 @@ static size_t on_read(char *buf, size_t size, size_t n, void *opaque)
 		do
 			got = pread(r->fd, buf, want, (off_t)(r->fd_off + r->up_done));
 		while (got < 0 && errno == EINTR);
-		if (got <= 0)
+		if (got <= 0) {
+			r->read_errno = got < 0 ? errno : EIO; /* EIO: the file shrank */
 			return CURL_READFUNC_ABORT;
+		}
 		want = (size_t)got;
 	}
 	r->up_done += want;
@@ -698,19 +701,25 @@ static int perform(struct req *r, const char *bearer, berth_err *err)
 			return code;
 		}
 		if (r->cannot_resume)
-			return berth_error_code(err, EIO,
-						"registry %s: %s %s: the connection dropped after %" PRIu64
-						" bytes and the registry cannot resume (HTTP %ld to a Range request)",
-						c->domain, r->method, r->url, r->delivered, r->status);
+			return berth_error_code(
+				err, EIO,
+				"registry %s: %s %s: the connection dropped after %" PRIu64
+				" bytes and the registry cannot resume (HTTP %ld to a Range "
+				"request)",
+				c->domain, r->method, r->url, r->delivered, r->status);
 		if (r->oversize)
-			return berth_error_code(err, EBADMSG,
-						"registry %s: %s %s: more data than the expected %" PRId64
-						" bytes",
-						c->domain, r->method, r->url, r->expect_size);
+			return berth_error_code(
+				err, EBADMSG,
+				"registry %s: %s %s: more data than the expected %" PRId64 " bytes",
+				c->domain, r->method, r->url, r->expect_size);
+		if (r->read_errno)
+			return berth_error(err, r->read_errno,
+					   "registry %s: %s %s: reading the upload", c->domain,
+					   r->method, r->url);
 		if (r->resp_too_big)
-			return berth_error_code(err, EFBIG,
-						"registry %s: %s %s: response larger than %zu bytes",
-						c->domain, r->method, r->url, r->resp_cap);
+			return berth_error_code(
+				err, EFBIG, "registry %s: %s %s: response larger than %zu bytes",
+				c->domain, r->method, r->url, r->resp_cap);
 		if (r->sink && r->expect_size >= 0 && r->delivered == (uint64_t)r->expect_size &&
 		    r->delivered > 0 && curl_transient(rc)) {
 			/* Dropped after the last byte: nothing left to resume. */
@@ -726,8 +735,7 @@ static int perform(struct req *r, const char *bearer, berth_err *err)
 		if (rc == CURLE_OPERATION_TIMEDOUT && r->delivered + r->up_done > 0)
 			why = "the transfer stalled";
 		return berth_error_code(err, curl_errno(rc), "registry %s: %s %s: %s%s", c->domain,
-					r->method, r->url, why,
-					attempt ? " (after retries)" : "");
+					r->method, r->url, why, attempt ? " (after retries)" : "");
 	}
 }
 
@@ -804,8 +812,8 @@ static int token_fetch(struct registry_client *c, const char *scope, char **out,
 	_cleanup_free_ char *service = c->service ? xstrdup(c->service) : NULL;
 	pthread_mutex_unlock(&c->lock);
 	if (!realm)
-		return berth_error_code(err, EPROTO, "registry %s: Bearer challenge without a realm",
-					c->domain);
+		return berth_error_code(err, EPROTO,
+					"registry %s: Bearer challenge without a realm", c->domain);
 	struct strbuf url = STRBUF_INIT;
 	strbuf_addf(&url, "%s%c", realm, strchr(realm, '?') ? '&' : '?');
 	bool first = true;
@@ -836,7 +844,8 @@ static int token_fetch(struct registry_client *c, const char *scope, char **out,
 		if (!tok || !*tok)
 			tok = json_string_value(json_object_get(j, "access_token"));
 		if (!tok || !*tok)
-			rc = berth_error_code(err, EPROTO, "registry %s: token from %s: no token in reply",
+			rc = berth_error_code(err, EPROTO,
+					      "registry %s: token from %s: no token in reply",
 					      c->domain, realm);
 		else
 			*out = xstrdup(tok);
@@ -929,8 +938,7 @@ static int ensure_pinged(struct registry_client *c, berth_err *err)
 		if (rc == 0) {
 			free(c->base);
 			c->base = TAKE_PTR(https);
-		} else if (may_http &&
-			   (c->insecure || https_not_spoken(crc))) {
+		} else if (may_http && (c->insecure || https_not_spoken(crc))) {
 			_cleanup_free_ char *http = xasprintf("http://%s", c->host);
 			rc = ping_base(c, http, false, &crc, err);
 			if (rc == 0) {
@@ -1048,8 +1056,9 @@ static int load_certs(struct registry_client *c, const char *certs_dir, berth_er
 	}
 	_cleanup_strv_ char **files = crts;
 	if (cert != key)
-		return berth_error_code(err, EINVAL, "registry %s: %s has client.%s without client.%s",
-					c->domain, dir, cert ? "cert" : "key", cert ? "key" : "cert");
+		return berth_error_code(
+			err, EINVAL, "registry %s: %s has client.%s without client.%s", c->domain,
+			dir, cert ? "cert" : "key", cert ? "key" : "cert");
 	if (cert) {
 		c->client_cert = xasprintf("%s/client.cert", dir);
 		c->client_key = xasprintf("%s/client.key", dir);
@@ -1150,8 +1159,9 @@ int registry_client_new(const char *domain, const struct registry_opts *opts,
 		if (!sep || (strncmp(m, "http://", 7) != 0 && strncmp(m, "https://", 8) != 0) ||
 		    ml <= (size_t)(sep + 3 - m)) {
 			registry_client_free(c);
-			return berth_error_code(err, EINVAL,
-						"registry mirror '%s': not an http:// or https:// URL", m);
+			return berth_error_code(
+				err, EINVAL, "registry mirror '%s': not an http:// or https:// URL",
+				m);
 		}
 		c->base = xstrndup(m, ml);
 		const char *hs = sep + 3;
@@ -1165,8 +1175,8 @@ int registry_client_new(const char *domain, const struct registry_opts *opts,
 		c->host = xstrdup(domain);
 	}
 	c->loopback = host_is_loopback(c->host);
-	c->insecure = listed_insecure(c->host, opts->insecure) ||
-		      listed_insecure(domain, opts->insecure);
+	c->insecure =
+		listed_insecure(c->host, opts->insecure) || listed_insecure(domain, opts->insecure);
 	c->username = opts->username ? xstrdup(opts->username) : NULL;
 	c->password = opts->password ? xstrdup(opts->password) : NULL;
 	c->user_agent = xstrdup(opts->user_agent ? opts->user_agent : "berth/" BERTH_VERSION);
@@ -1202,8 +1212,8 @@ int registry_client_new(const char *domain, const struct registry_opts *opts,
 
 /* ---- manifests ---- */
 
-static const char manifest_accept[] = "Accept: " MT_OCI_MANIFEST ", " MT_OCI_INDEX
-				      ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST;
+static const char manifest_accept[] =
+	"Accept: " MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST;
 
 static int check_name(struct registry_client *c, const char *repo, const char *what,
 		      const char *value, berth_err *err)
@@ -1225,15 +1235,15 @@ static char *media_type_of(const char *ct)
 	return trim_dup(ct, strcspn(ct, ";"));
 }
 
-int registry_get_manifest(struct registry_client *c, const char *repo, const char *ref,
-			  char **body, size_t *len, char **content_type, char **digest,
-			  berth_err *err)
+int registry_get_manifest(struct registry_client *c, const char *repo, const char *ref, char **body,
+			  size_t *len, char **content_type, char **digest, berth_err *err)
 {
 	int rc = check_name(c, repo, "reference", ref, err);
 	if (rc < 0)
 		return rc;
 	if (is_digest_ref(ref) && !is_sha256_digest(ref))
-		return berth_error_code(err, ENOTSUP, "registry %s: %s@%s: only sha256 digests are supported",
+		return berth_error_code(err, ENOTSUP,
+					"registry %s: %s@%s: only sha256 digests are supported",
 					c->domain, repo, ref);
 	_cleanup_free_ char *scope = scope_for(repo, false);
 	struct req r;
@@ -1303,8 +1313,12 @@ int registry_head_manifest(struct registry_client *c, const char *repo, const ch
 		free(ct);
 		ct = NULL;
 		rc = registry_get_manifest(c, repo, ref, &b, NULL, &ct, &dg, err);
+		if (rc == -ENOENT) {
+			berth_err_clear(err);
+			return 0;
+		}
 		if (rc < 0)
-			return rc == -ENOENT ? 0 : rc;
+			return rc;
 	}
 	if (content_type)
 		*content_type = TAKE_PTR(ct);
@@ -1357,9 +1371,9 @@ int registry_put_manifest(struct registry_client *c, const char *repo, const cha
 
 /* ---- blobs ---- */
 
-int registry_get_blob(struct registry_client *c, const char *repo, const char *digest,
-		      int64_t size, registry_sink_fn sink, void *sink_opaque,
-		      registry_progress_fn progress, void *opaque, berth_err *err)
+int registry_get_blob(struct registry_client *c, const char *repo, const char *digest, int64_t size,
+		      registry_sink_fn sink, void *sink_opaque, registry_progress_fn progress,
+		      void *opaque, berth_err *err)
 {
 	int rc = check_name(c, repo, "digest", digest, err);
 	if (rc < 0)
@@ -1385,7 +1399,8 @@ int registry_get_blob(struct registry_client *c, const char *repo, const char *d
 		rc = status_error(&r, err);
 	if (rc == 0 && size >= 0 && r.delivered != (uint64_t)size)
 		rc = berth_error_code(err, EBADMSG,
-				      "registry %s: blob %s: got %" PRIu64 " bytes, expected %" PRId64,
+				      "registry %s: blob %s: got %" PRIu64
+				      " bytes, expected %" PRId64,
 				      c->domain, digest, r.delivered, size);
 	if (rc == 0) {
 		char got[DIGEST_LEN + 1];
@@ -1430,7 +1445,8 @@ int registry_blob_exists(struct registry_client *c, const char *repo, const char
 static int upload_url(struct req *prev, const char *digest, char **out, berth_err *err)
 {
 	if (!prev->location || !*prev->location)
-		return berth_error_code(err, EPROTO, "registry %s: %s %s: HTTP %ld without a Location",
+		return berth_error_code(err, EPROTO,
+					"registry %s: %s %s: HTTP %ld without a Location",
 					prev->c->domain, prev->method, prev->url, prev->status);
 	CURLU *u = curl_url();
 	if (!u)
@@ -1487,7 +1503,8 @@ int registry_mount_blob(struct registry_client *c, const char *repo, const char 
 				struct req d;
 				req_init(&d, c, "DELETE", TAKE_PTR(cancel));
 				d.scope = push;
-				request(&d, &ignore); /* best effort: the registry expires it anyway */
+				request(&d,
+					&ignore); /* best effort: the registry expires it anyway */
 				req_release(&d);
 			}
 			rc = 0;
@@ -1579,16 +1596,19 @@ int registry_put_blob(struct registry_client *c, const char *repo, const char *d
 				break;
 			uint64_t next = off + n;
 			if (r.range && !parse_range_end(r.range, &next))
-				rc = berth_error_code(err, EPROTO, "registry %s: PATCH %s: bad Range '%s'",
+				rc = berth_error_code(err, EPROTO,
+						      "registry %s: PATCH %s: bad Range '%s'",
 						      c->domain, r.url, r.range);
 			else if (next > total || next < off)
-				rc = berth_error_code(err, EPROTO,
-						      "registry %s: PATCH %s: Range '%s' outside the upload",
-						      c->domain, r.url, r.range);
+				rc = berth_error_code(
+					err, EPROTO,
+					"registry %s: PATCH %s: Range '%s' outside the upload",
+					c->domain, r.url, r.range);
 			else if (next == off && ++stuck > c->max_retries)
-				rc = berth_error_code(err, EPROTO,
-						      "registry %s: PATCH %s: the upload does not advance",
-						      c->domain, r.url);
+				rc = berth_error_code(
+					err, EPROTO,
+					"registry %s: PATCH %s: the upload does not advance",
+					c->domain, r.url);
 			if (rc == 0) {
 				off = next;
 				rc = upload_url(&r, NULL, &loc, err);

@@ -199,7 +199,8 @@ int main(int argc, char **argv)
 		size_t len = 0;
 		rc = file_read(argv[4], &body, &len, &err);
 		if (rc == 0)
-			rc = registry_put_manifest(c, argv[2], argv[3], body, len, argv[5], &dg, &err);
+			rc = registry_put_manifest(c, argv[2], argv[3], body, len, argv[5], &dg,
+						   &err);
 		if (rc == 0)
 			printf("%s\n", dg);
 	} else if (strcmp(cmd, "exists") == 0 && argc == 4) {
@@ -222,8 +223,13 @@ int main(int argc, char **argv)
 			return usage();
 		}
 		for (unsigned i = 0; i < threads; i++) {
-			m[i] = (struct many){ c, argv[2], argv[3], strtoll(argv[4], NULL, 10),
-					      (unsigned)strtoul(argv[6], NULL, 10), 0, BERTH_ERR_INIT };
+			m[i] = (struct many){ c,
+					      argv[2],
+					      argv[3],
+					      strtoll(argv[4], NULL, 10),
+					      (unsigned)strtoul(argv[6], NULL, 10),
+					      0,
+					      BERTH_ERR_INIT };
 			if (pthread_create(&tid[i], NULL, fetch_many, &m[i]) != 0)
 				abort();
 		}
