@@ -74,7 +74,8 @@ debian_rootfs() {
 		rm -rf "$tmp"
 		debootstrap --variant=minbase bookworm "$tmp" http://deb.debian.org/debian >/dev/null 2>&1 ||
 			{ echo "debootstrap failed" >&2; rm -rf "$tmp"; return 1; }
-		mv "$tmp" "$DEBIAN_CACHE" 2>/dev/null || rm -rf "$tmp"
+		# -T: when another run made the cache meanwhile, never move into it
+		mv -T "$tmp" "$DEBIAN_CACHE" 2>/dev/null || rm -rf "$tmp"
 	fi
 	echo "$DEBIAN_CACHE"
 }
