@@ -25,19 +25,9 @@
 #include "image/manifest.h"
 #include "image/reference.h"
 #include "image/store.h"
+#include "image/store_internal.h"
 #include "image/unpack.h"
 
-struct image_store {
-	char *root;
-	int rootfd;
-	int blobsfd;  /* blobs/sha256 */
-	int layersfd; /* layers */
-	int tmpfd;    /* tmp */
-	int locksfd;  /* locks */
-	int ingestfd; /* locks/gc held shared while this process adds content */
-	sqlite3 *db;  /* serialised by SQLite (FULLMUTEX) statement by statement */
-	pthread_mutex_t mu; /* one transaction at a time, for pulls' worker threads */
-};
 
 /* The image store's tables; each string moves the schema one version on. */
 static const char *const schema_steps[] = {
@@ -84,7 +74,7 @@ const char *image_store_root(const struct image_store *s)
 }
 
 /* A random name for a temp entry: prefix + 16 hex digits. */
-static char *temp_name(const char *prefix)
+char *store_temp_name(const char *prefix)
 {
 	uint64_t v = 0;
 	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
@@ -183,7 +173,7 @@ void image_store_close(struct image_store *s)
 /* ---- locks ---------------------------------------------------------------- */
 
 /* flock locks/<kind>-<hex>, blocking. Returns the fd holding the lock. */
-static int lock_object(struct image_store *s, const char *kind, const char *digest,
+int store_lock_object(struct image_store *s, const char *kind, const char *digest,
 		       berth_err *err)
 {
 	const char *hex = digest_hex(digest);
@@ -202,7 +192,7 @@ static int lock_object(struct image_store *s, const char *kind, const char *dige
  * hold locks/gc shared (from their first write until they close the store),
  * the collector tries it exclusive and, when it cannot, leaves the files for
  * a later collection (the rows that make them garbage are already gone). */
-static int ingest_begin(struct image_store *s, berth_err *err)
+int store_ingest_begin(struct image_store *s, berth_err *err)
 {
 	pthread_mutex_lock(&s->mu);
 	int r = 0;
@@ -221,7 +211,7 @@ static int ingest_begin(struct image_store *s, berth_err *err)
 }
 
 /* The exclusive side: an fd holding the lock, or -1 when an adder is at work. */
-static int gc_try_lock(struct image_store *s)
+int store_gc_try_lock(struct image_store *s)
 {
 	if (s->ingestfd >= 0)
 		return -1;
@@ -243,10 +233,10 @@ struct blob_writer {
 
 int blob_writer_new(struct image_store *s, struct blob_writer **out, berth_err *err)
 {
-	int r = ingest_begin(s, err);
+	int r = store_ingest_begin(s, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *name = temp_name("blob-");
+	_cleanup_free_ char *name = store_temp_name("blob-");
 	int fd = openat(s->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return berth_error_errno(err, "create %s/tmp/%s", s->root, name);
@@ -409,7 +399,7 @@ int image_store_read_blob(struct image_store *s, const char *digest, size_t max,
 
 /* ---- layers --------------------------------------------------------------- */
 
-static bool layer_row_exists(struct image_store *s, const char *chain_id)
+bool store_layer_row_exists(struct image_store *s, const char *chain_id)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM layers WHERE chain_id = ?", -1, &st, NULL) !=
@@ -422,7 +412,7 @@ static bool layer_row_exists(struct image_store *s, const char *chain_id)
 bool image_store_layer_present(struct image_store *s, const char *chain_id)
 {
 	const char *hex = digest_hex(chain_id);
-	return hex && layer_row_exists(s, chain_id) &&
+	return hex && store_layer_row_exists(s, chain_id) &&
 	       faccessat(s->layersfd, hex, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
@@ -452,7 +442,7 @@ static int tmp_dir_make(struct image_store *s, const char *prefix, struct tmp_di
 {
 	t->s = s;
 	t->fd = -1;
-	t->name = temp_name(prefix);
+	t->name = store_temp_name(prefix);
 	if (mkdirat(s->tmpfd, t->name, 0700) < 0) {
 		int r = berth_error_errno(err, "create %s/tmp/%s", s->root, t->name);
 		free(t->name);
@@ -474,10 +464,10 @@ static int record_layer(struct image_store *s, struct tmp_dir *tp, const char *c
 
 int image_store_layer_lock(struct image_store *s, const char *chain_id, berth_err *err)
 {
-	int r = ingest_begin(s, err);
+	int r = store_ingest_begin(s, err);
 	if (r < 0)
 		return r;
-	return lock_object(s, "layer", chain_id, err);
+	return store_lock_object(s, "layer", chain_id, err);
 }
 
 int image_store_layer_unpack(struct image_store *s, const char *chain_id,
@@ -592,703 +582,4 @@ char **image_store_layer_dirs(struct image_store *s, const char *image_id, berth
 		v[n] = NULL;
 	}
 	return v;
-}
-
-/* ---- images --------------------------------------------------------------- */
-
-static int bind_exec(struct image_store *s, const char *sql, const char *a, const char *b,
-		     berth_err *err)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = db_prepare(s->db, sql, &st, err);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(s->db, err, "update images");
-	return 0;
-}
-
-/* Inside a transaction: the image row, its layers, blobs and names. */
-static int record_image(struct image_store *s, const struct image_add *a,
-			const struct image_manifest *m, const struct image_config *c,
-			char *const *chains, int64_t size, berth_err *err)
-{
-	const char *id = m->config.digest;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = db_prepare(s->db,
-			   "INSERT OR REPLACE INTO images(id, manifest_digest, manifest_media_type, "
-			   "index_digest, created, os, architecture, variant, size, added) "
-			   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
-			   &st, err);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, a->manifest_digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, m->media_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, a->index_digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->created, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, c->os, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, c->architecture, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, c->variant, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, size);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(s->db, err, "record image");
-	/* INSERT OR REPLACE deleted the old row's dependents through the cascade. */
-	for (size_t i = 0; i < m->n_layers; i++) {
-		_cleanup_stmt_ sqlite3_stmt *li = NULL;
-		if ((r = db_prepare(s->db,
-				    "INSERT INTO image_layers(image_id, idx, chain_id) VALUES(?, ?, ?)",
-				    &li, err)) < 0)
-			return r;
-		sqlite3_bind_text(li, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(li, 2, (sqlite3_int64)i);
-		sqlite3_bind_text(li, 3, chains[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(li) != SQLITE_DONE)
-			return db_fail(s->db, err, "record image layers");
-	}
-	const char *blobs[4] = { a->manifest_digest, a->index_digest, id, NULL };
-	for (size_t i = 0; i < 3; i++)
-		if (blobs[i] && (r = bind_exec(s, "INSERT OR IGNORE INTO image_blobs VALUES(?, ?)", id,
-					       blobs[i], err)) < 0)
-			return r;
-	for (size_t i = 0; i < m->n_layers; i++)
-		if (image_store_has_blob(s, m->layers[i].digest) &&
-		    (r = bind_exec(s, "INSERT OR IGNORE INTO image_blobs VALUES(?, ?)", id,
-				   m->layers[i].digest, err)) < 0)
-			return r;
-	for (size_t i = 0; a->tags && a->tags[i]; i++)
-		if ((r = bind_exec(s, "INSERT OR REPLACE INTO tags(ref, image_id) VALUES(?, ?)",
-				   a->tags[i], id, err)) < 0)
-			return r;
-	if (a->repo) {
-		_cleanup_free_ char *rd = xasprintf("%s@%s", a->repo,
-						    a->index_digest ? a->index_digest : a->manifest_digest);
-		if ((r = bind_exec(s, "INSERT OR REPLACE INTO repo_digests(ref, image_id) VALUES(?, ?)",
-				   rd, id, err)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int64_t layer_size(struct image_store *s, const char *chain_id)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT size FROM layers WHERE chain_id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, chain_id, -1, SQLITE_STATIC);
-	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-}
-
-static void manifest_freep(struct image_manifest *m)
-{
-	manifest_free(m);
-}
-
-static void config_freep(struct image_config *c)
-{
-	config_free(c);
-}
-
-int image_store_add_image(struct image_store *s, const struct image_add *a, char **image_id,
-			  berth_err *err)
-{
-	_cleanup_free_ char *mbody = NULL, *cbody = NULL;
-	size_t mlen, clen;
-	int r = image_store_read_blob(s, a->manifest_digest, MANIFEST_MAX_SIZE, &mbody, &mlen, err);
-	if (r < 0)
-		return r;
-	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
-	if ((r = manifest_parse(mbody, mlen, &m, err)) < 0)
-		return berth_error_wrap(err, "manifest %s", a->manifest_digest);
-	if ((r = image_store_read_blob(s, m.config.digest, MANIFEST_MAX_SIZE, &cbody, &clen, err)) < 0)
-		return r;
-	__attribute__((cleanup(config_freep))) struct image_config c = { 0 };
-	if ((r = config_parse(cbody, clen, &c, err)) < 0)
-		return berth_error_wrap(err, "image config %s", m.config.digest);
-	if (c.n_diff_ids != m.n_layers)
-		return berth_error_code(err, EBADMSG,
-					"manifest %s lists %zu layers, its config %s has %zu diff_ids",
-					a->manifest_digest, m.n_layers, m.config.digest, c.n_diff_ids);
-	_cleanup_strv_ char **chains = layer_chain_ids(c.diff_ids, c.n_diff_ids);
-	if ((r = ingest_begin(s, err)) < 0)
-		return r;
-
-	/* A concurrent removal may take a layer away between the unpack and the
-	 * transaction: the transaction checks, and the unpack is done again. */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		int64_t size = 0;
-		for (size_t i = 0; i < m.n_layers; i++) {
-			if (!image_store_layer_present(s, chains[i])) {
-				_cleanup_close_ int fd = image_store_open_blob(s, m.layers[i].digest, NULL, err);
-				if (fd < 0)
-					return berth_error_wrap(err, "image %s", m.config.digest);
-				r = image_store_layer_unpack(s, chains[i], i ? chains[i - 1] : NULL,
-							     c.diff_ids[i], fd, m.layers[i].digest, err);
-				if (r < 0)
-					return r;
-			}
-		}
-		if ((r = db_begin(s->db, err)) < 0)
-			return r;
-		bool missing = false;
-		for (size_t i = 0; i < m.n_layers; i++) {
-			int64_t ls = layer_size(s, chains[i]);
-			if (ls < 0) {
-				missing = true;
-				break;
-			}
-			size += ls;
-		}
-		if (missing) {
-			db_rollback(s->db);
-			continue;
-		}
-		if ((r = record_image(s, a, &m, &c, chains, size, err)) < 0) {
-			db_rollback(s->db);
-			return r;
-		}
-		if ((r = db_commit(s->db, err)) < 0)
-			return r;
-		if (image_id)
-			*image_id = xstrdup(m.config.digest);
-		return 0;
-	}
-	return berth_error_code(err, EAGAIN, "image %s: its layers were removed while it was added",
-				m.config.digest);
-}
-
-/* ---- lookups --------------------------------------------------------------- */
-
-/* The one text column of a one-row query with one parameter, or NULL. */
-static char *query_text(struct image_store *s, const char *sql, const char *arg)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	return sqlite3_step(st) == SQLITE_ROW ? db_text(st, 0) : NULL;
-}
-
-static bool all_hex(const char *p)
-{
-	for (; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
-	return true;
-}
-
-int image_store_resolve(struct image_store *s, const char *name, char **image_id, berth_err *err)
-{
-	/* A full id, with or without its algorithm. */
-	_cleanup_free_ char *full = NULL;
-	if (strlen(name) == 64 && all_hex(name))
-		full = xasprintf("sha256:%s", name);
-	else if (digest_hex(name))
-		full = xstrdup(name);
-	if (full) {
-		char *id = query_text(s, "SELECT id FROM images WHERE id = ?", full);
-		if (id) {
-			*image_id = id;
-			return 0;
-		}
-	}
-	/* A reference: by digest, then by tag. */
-	struct image_ref ref = { 0 };
-	berth_err perr = BERTH_ERR_INIT;
-	if (image_ref_parse(name, &ref, &perr) == 0) {
-		char *id = NULL;
-		if (ref.digest) {
-			_cleanup_free_ char *repo = image_ref_repo(&ref);
-			_cleanup_free_ char *rd = xasprintf("%s@%s", repo, ref.digest);
-			id = query_text(s, "SELECT image_id FROM repo_digests WHERE ref = ?", rd);
-			if (!id)
-				id = query_text(s, "SELECT id FROM images WHERE manifest_digest = ?1 "
-						   "OR index_digest = ?1",
-						ref.digest);
-		} else {
-			_cleanup_free_ char *canon = image_ref_string(&ref);
-			id = query_text(s, "SELECT image_id FROM tags WHERE ref = ?", canon);
-		}
-		image_ref_free(&ref);
-		if (id) {
-			berth_err_clear(&perr);
-			*image_id = id;
-			return 0;
-		}
-	}
-	berth_err_clear(&perr);
-	/* A unique id prefix (as `docker images` shows: 12 hex digits). */
-	const char *prefix = strncmp(name, "sha256:", 7) == 0 ? name + 7 : name;
-	if (*prefix && strlen(prefix) <= 64 && all_hex(prefix)) {
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = db_prepare(s->db, "SELECT id FROM images WHERE substr(id, 8, ?) = ? LIMIT 2",
-				   &st, err);
-		if (r < 0)
-			return r;
-		sqlite3_bind_int(st, 1, (int)strlen(prefix));
-		sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			char *id = db_text(st, 0);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				free(id);
-				return berth_error_code(err, EEXIST,
-							"short identifier %s is ambiguous: more than one image matches",
-							name);
-			}
-			*image_id = id;
-			return 0;
-		}
-	}
-	return berth_error_code(err, ENOENT, "No such image: %s", name);
-}
-
-static char **query_strv(struct image_store *s, const char *sql, const char *arg)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	size_t n = 0;
-	char **v = xcalloc(1, sizeof(char *));
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return v;
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		v = xrealloc(v, (n + 2) * sizeof(char *));
-		v[n++] = db_text(st, 0);
-		v[n] = NULL;
-	}
-	return v;
-}
-
-static void fill_info(struct image_store *s, sqlite3_stmt *st, struct image_info *out)
-{
-	out->id = db_text(st, 0);
-	out->manifest_digest = db_text(st, 1);
-	out->manifest_media_type = db_text(st, 2);
-	out->created = db_text(st, 3);
-	out->os = db_text(st, 4);
-	out->architecture = db_text(st, 5);
-	out->variant = db_text(st, 6);
-	out->size = sqlite3_column_int64(st, 7);
-	out->tags = query_strv(s, "SELECT ref FROM tags WHERE image_id = ? ORDER BY ref", out->id);
-	out->repo_digests =
-		query_strv(s, "SELECT ref FROM repo_digests WHERE image_id = ? ORDER BY ref", out->id);
-	out->chain_ids = query_strv(s, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx",
-				    out->id);
-	{
-		_cleanup_stmt_ sqlite3_stmt *ls = NULL;
-		size_t n = 0;
-		while (out->chain_ids[n])
-			n++;
-		out->layer_sizes = xcalloc(n + 1, sizeof(int64_t));
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT l.size FROM image_layers il JOIN layers l USING(chain_id) "
-				       "WHERE il.image_id = ? ORDER BY il.idx",
-				       -1, &ls, NULL) == SQLITE_OK) {
-			sqlite3_bind_text(ls, 1, out->id, -1, SQLITE_STATIC);
-			for (size_t i = 0; i < n && sqlite3_step(ls) == SQLITE_ROW; i++)
-				out->layer_sizes[i] = sqlite3_column_int64(ls, 0);
-		}
-	}
-	out->diff_ids = query_strv(s,
-				   "SELECT l.diff_id FROM image_layers il JOIN layers l USING(chain_id) "
-				   "WHERE il.image_id = ? ORDER BY il.idx",
-				   out->id);
-}
-
-#define INFO_COLUMNS "id, manifest_digest, manifest_media_type, created, os, architecture, variant, size"
-
-int image_store_info(struct image_store *s, const char *image_id, struct image_info *out,
-		     berth_err *err)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = db_prepare(s->db, "SELECT " INFO_COLUMNS " FROM images WHERE id = ?", &st, err);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return berth_error_code(err, ENOENT, "No such image: %s", image_id);
-	memset(out, 0, sizeof(*out));
-	fill_info(s, st, out);
-	return 0;
-}
-
-void image_info_free(struct image_info *i)
-{
-	free(i->id);
-	free(i->manifest_digest);
-	free(i->manifest_media_type);
-	strv_free(i->tags);
-	strv_free(i->repo_digests);
-	free(i->created);
-	free(i->os);
-	free(i->architecture);
-	free(i->variant);
-	strv_free(i->chain_ids);
-	strv_free(i->diff_ids);
-	free(i->layer_sizes);
-	memset(i, 0, sizeof(*i));
-}
-
-int image_store_list(struct image_store *s, struct image_info **out, size_t *n, berth_err *err)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = db_prepare(s->db,
-			   "SELECT " INFO_COLUMNS " FROM images ORDER BY created DESC, added DESC, id",
-			   &st, err);
-	if (r < 0)
-		return r;
-	struct image_info *v = NULL;
-	size_t k = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xrealloc(v, (k + 1) * sizeof(*v));
-		memset(&v[k], 0, sizeof(v[k]));
-		fill_info(s, st, &v[k]);
-		k++;
-	}
-	if (r != SQLITE_DONE) {
-		image_info_list_free(v, k);
-		return db_fail(s->db, err, "list images");
-	}
-	*out = v;
-	*n = k;
-	return 0;
-}
-
-void image_info_list_free(struct image_info *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		image_info_free(&list[i]);
-	free(list);
-}
-
-int image_store_tag(struct image_store *s, const char *image_id, const char *canonical_ref,
-		    berth_err *err)
-{
-	int r = bind_exec(s, "INSERT OR REPLACE INTO tags(ref, image_id) VALUES(?, ?)", canonical_ref,
-			  image_id, err);
-	return r < 0 ? berth_error_wrap(err, "tag %s", canonical_ref) : 0;
-}
-
-int image_store_untag(struct image_store *s, const char *canonical_ref, berth_err *err)
-{
-	int r = db_begin(s->db, err);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *id = query_text(s, "SELECT image_id FROM tags WHERE ref = ?", canonical_ref);
-	if (!id) {
-		db_rollback(s->db);
-		return berth_error_code(err, ENOENT, "No such image: %s", canonical_ref);
-	}
-	if ((r = bind_exec(s, "DELETE FROM tags WHERE ref = ?", canonical_ref, NULL, err)) < 0) {
-		db_rollback(s->db);
-		return r;
-	}
-	_cleanup_free_ char *left = query_text(s, "SELECT ref FROM tags WHERE image_id = ? LIMIT 1", id);
-	if ((r = db_commit(s->db, err)) < 0)
-		return r;
-	return left ? 0 : 1;
-}
-
-/* ---- removal and garbage collection ---------------------------------------- */
-
-/* Inside a transaction: the blobs and layers that no image uses any more,
- * their rows deleted. The files go after the commit. */
-static int collect_garbage(struct image_store *s, char ***blobs, char ***layers,
-			   uint64_t *layer_bytes, berth_err *err)
-{
-	*blobs = NULL;
-	*layers = NULL;
-	*layer_bytes = 0;
-	_cleanup_strv_ char **lv = xcalloc(1, sizeof(char *));
-	{
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = db_prepare(s->db,
-				   "SELECT chain_id, size FROM layers WHERE chain_id NOT IN "
-				   "(SELECT chain_id FROM image_layers)",
-				   &st, err);
-		if (r < 0)
-			return r;
-		size_t n = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			lv = xrealloc(lv, (n + 2) * sizeof(char *));
-			lv[n++] = db_text(st, 0);
-			lv[n] = NULL;
-			*layer_bytes += (uint64_t)sqlite3_column_int64(st, 1);
-		}
-	}
-	int r = db_exec(s->db,
-			"DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)",
-			err);
-	if (r < 0)
-		return r;
-	/* Blobs: every file that no image row names. */
-	_cleanup_strv_ char **bv = xcalloc(1, sizeof(char *));
-	int fd = openat(s->blobsfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return berth_error_errno(err, "open %s/blobs/sha256", s->root);
-	_cleanup_dir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return berth_error_errno(err, "open %s/blobs/sha256", s->root);
-	}
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if ((r = db_prepare(s->db, "SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1", &st, err)) < 0)
-		return r;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *dg = xasprintf("sha256:%s", de->d_name);
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, dg, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			continue;
-		bv = xrealloc(bv, (n + 2) * sizeof(char *));
-		bv[n++] = xstrdup(de->d_name);
-		bv[n] = NULL;
-	}
-	*blobs = TAKE_PTR(bv);
-	*layers = TAKE_PTR(lv);
-	return 0;
-}
-
-/* After the commit: the files of what collect_garbage() found. Returns the
- * bytes freed. */
-static uint64_t remove_garbage(struct image_store *s, char **blobs, char **layers)
-{
-	uint64_t freed = 0;
-	for (size_t i = 0; blobs && blobs[i]; i++) {
-		struct stat st;
-		if (fstatat(s->blobsfd, blobs[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (unlinkat(s->blobsfd, blobs[i], 0) == 0)
-			freed += (uint64_t)st.st_blocks * 512;
-	}
-	for (size_t i = 0; layers && layers[i]; i++) {
-		const char *hex = digest_hex(layers[i]);
-		if (!hex)
-			continue;
-		berth_err e = BERTH_ERR_INIT;
-		_cleanup_close_ int lock = lock_object(s, "layer", layers[i], &e);
-		/* Re-added meanwhile by a pull? Then it stays. */
-		if (lock >= 0 && !layer_row_exists(s, layers[i])) {
-			_cleanup_free_ char *gone = temp_name("gone-");
-			if (renameat(s->layersfd, hex, s->tmpfd, gone) == 0)
-				rm_rf_at(s->tmpfd, gone, &e);
-		}
-		berth_err_clear(&e);
-	}
-	return freed;
-}
-
-/* Delete the rows of the images in ids (NULL-terminated), then collect. */
-static int remove_images(struct image_store *s, char *const *ids, uint64_t *reclaimed,
-			 berth_err *err)
-{
-	_cleanup_close_ int gc = gc_try_lock(s);
-	int r = db_begin(s->db, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; ids[i]; i++) {
-		if ((r = bind_exec(s, "DELETE FROM images WHERE id = ?", ids[i], NULL, err)) < 0) {
-			db_rollback(s->db);
-			return r;
-		}
-	}
-	_cleanup_strv_ char **blobs = NULL, **layers = NULL;
-	uint64_t layer_bytes = 0;
-	if (gc >= 0 && (r = collect_garbage(s, &blobs, &layers, &layer_bytes, err)) < 0) {
-		db_rollback(s->db);
-		return r;
-	}
-	if ((r = db_commit(s->db, err)) < 0)
-		return r;
-	uint64_t freed = gc >= 0 ? remove_garbage(s, blobs, layers) + layer_bytes : 0;
-	if (reclaimed)
-		*reclaimed += freed;
-	return 0;
-}
-
-int image_store_remove(struct image_store *s, const char *image_id, bool force, berth_err *err)
-{
-	(void)force; /* the CLI decides about names; containers will veto here */
-	char *ids[] = { (char *)image_id, NULL };
-	return remove_images(s, ids, NULL, err);
-}
-
-int image_store_prune(struct image_store *s, bool all, char ***removed, uint64_t *reclaimed,
-		      berth_err *err)
-{
-	_cleanup_strv_ char **ids = query_strv(
-		s,
-		all ? "SELECT id FROM images WHERE ? IS NULL"
-		    : "SELECT id FROM images WHERE ? IS NULL AND id NOT IN (SELECT image_id FROM tags)",
-		NULL);
-	*reclaimed = 0;
-	int r = remove_images(s, ids, reclaimed, err);
-	if (r < 0)
-		return r;
-	*removed = TAKE_PTR(ids);
-	return 0;
-}
-
-/* ---- check ------------------------------------------------------------------ */
-
-static void report(struct store_check_report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void report(struct store_check_report *r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *line = NULL;
-	if (vasprintf(&line, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	r->lines = xrealloc(r->lines, (r->problems + 2) * sizeof(char *));
-	r->lines[r->problems++] = line;
-	r->lines[r->problems] = NULL;
-}
-
-/* Re-hash a blob file: 1 intact, 0 corrupt, negative on read errors. */
-static int blob_intact(struct image_store *s, const char *hex)
-{
-	_cleanup_close_ int fd = openat(s->blobsfd, hex, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct digester *dg = digester_new();
-	const size_t bufsize = 1 << 20;
-	_cleanup_free_ char *buf = xmalloc(bufsize);
-	for (;;) {
-		ssize_t n = read(fd, buf, bufsize);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			digester_free(dg);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		digester_update(dg, buf, (size_t)n);
-	}
-	char got[IMAGE_DIGEST_BUF];
-	digester_final(dg, got);
-	return strcmp(got + 7, hex) == 0;
-}
-
-static DIR *open_dir_of(int dirfd)
-{
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	DIR *d = fdopendir(fd);
-	if (!d)
-		close(fd);
-	return d;
-}
-
-int image_store_check(struct image_store *s, bool fix, struct store_check_report *rep,
-		      berth_err *err)
-{
-	memset(rep, 0, sizeof(*rep));
-	rep->lines = xcalloc(1, sizeof(char *));
-	_cleanup_close_ int gc = fix ? gc_try_lock(s) : -1;
-	if (fix && gc < 0)
-		return berth_error_code(err, EBUSY, "check --fix: another berth process is adding "
-						    "content to the store; try again when it is done");
-	/* Images: their blobs and layers. */
-	{
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = db_prepare(s->db,
-				   "SELECT i.id, b.digest FROM images i JOIN image_blobs b ON b.image_id = i.id "
-				   "UNION ALL SELECT il.image_id, 'layer:' || il.chain_id FROM image_layers il "
-				   "WHERE il.chain_id NOT IN (SELECT chain_id FROM layers)",
-				   &st, err);
-		if (r < 0)
-			return r;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *id = (const char *)sqlite3_column_text(st, 0);
-			const char *what = (const char *)sqlite3_column_text(st, 1);
-			if (strncmp(what, "layer:", 6) == 0)
-				report(rep, "image %s: layer %s is not in the store", id, what + 6);
-			else if (!image_store_has_blob(s, what))
-				report(rep, "image %s: blob %s is missing", id, what);
-		}
-	}
-	/* Layer rows and directories agree. */
-	{
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = db_prepare(s->db, "SELECT chain_id FROM layers", &st, err);
-		if (r < 0)
-			return r;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *chain = (const char *)sqlite3_column_text(st, 0);
-			const char *hex = digest_hex(chain);
-			if (!hex || faccessat(s->layersfd, hex, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-				report(rep, "layer %s: recorded, but its directory is missing", chain);
-		}
-	}
-	_cleanup_dir_ DIR *ld = open_dir_of(s->layersfd);
-	if (!ld)
-		return berth_error_errno(err, "open %s/layers", s->root);
-	struct dirent *de;
-	while ((de = readdir(ld))) {
-		if (de->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *chain = xasprintf("sha256:%s", de->d_name);
-		if (digest_hex(chain) && layer_row_exists(s, chain))
-			continue;
-		report(rep, "layers/%s: a directory no layer record names%s", de->d_name,
-		       fix ? " (removed)" : "");
-		if (fix)
-			rm_rf_at(s->layersfd, de->d_name, err);
-	}
-	/* Blobs: intact, and used. */
-	_cleanup_dir_ DIR *bd = open_dir_of(s->blobsfd);
-	if (!bd)
-		return berth_error_errno(err, "open %s/blobs/sha256", s->root);
-	while ((de = readdir(bd))) {
-		if (de->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *dg = xasprintf("sha256:%s", de->d_name);
-		int ok = digest_hex(dg) ? blob_intact(s, de->d_name) : 0;
-		if (ok == 0) {
-			report(rep, "blob %s: content does not match its digest%s", dg,
-			       fix ? " (removed)" : "");
-			if (fix)
-				unlinkat(s->blobsfd, de->d_name, 0);
-			continue;
-		}
-		if (ok < 0) {
-			report(rep, "blob %s: cannot be read: %s", dg, strerror(-ok));
-			continue;
-		}
-		_cleanup_free_ char *user =
-			query_text(s, "SELECT image_id FROM image_blobs WHERE digest = ? LIMIT 1", dg);
-		if (!user) {
-			report(rep, "blob %s: no image uses it%s", dg, fix ? " (removed)" : "");
-			if (fix)
-				unlinkat(s->blobsfd, de->d_name, 0);
-		}
-	}
-	/* tmp/: what killed writers left (entries nobody holds locked). */
-	_cleanup_dir_ DIR *td = open_dir_of(s->tmpfd);
-	if (!td)
-		return berth_error_errno(err, "open %s/tmp", s->root);
-	while ((de = readdir(td))) {
-		if (de->d_name[0] == '.')
-			continue;
-		_cleanup_close_ int e = openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
-			continue;
-		report(rep, "tmp/%s: left by an interrupted writer%s", de->d_name,
-		       fix ? " (removed)" : "");
-		if (fix)
-			rm_rf_at(s->tmpfd, de->d_name, err);
-	}
-	berth_err_clear(err);
-	return 0;
 }
