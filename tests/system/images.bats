@@ -52,6 +52,10 @@ setup() {
 }
 
 teardown() {
+	if [ -d "$T/authreg" ]; then
+		source "$LIB/start-registry.sh"
+		registry_stop "$T/authreg"
+	fi
 	rm -rf "$T"
 }
 
@@ -246,4 +250,58 @@ b() {
 		[ "$output" = "0 problems found" ]
 		[ -z "$(ls "$T/root/tmp")" ]
 	done
+}
+
+@test "push: skopeo sees the digest berth reports; again: layers exist; another repository: mounted" {
+	run -0 b pull -q "$REG/test/app:v1"
+	run -0 b tag "$REG/test/app:v1" "$REG/pushed/app:v1"
+	run -0 b push "$REG/pushed/app:v1"
+	echo "$output"
+	[ "${lines[0]}" = "The push refers to repository [$REG/pushed/app]" ]
+	local dg
+	dg=$(echo "$output" | sed -n 's/^v1: digest: \(sha256:[0-9a-f]*\) size: [0-9]*$/\1/p')
+	[ -n "$dg" ]
+	run -0 skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/pushed/app:v1"
+	[ "$output" = "$dg" ]
+	# the registry's copy is the image: pull it into a fresh store
+	run -0 "$BERTH" --root "$T/root2" pull -q "$REG/pushed/app:v1"
+	run -0 "$BERTH" --root "$T/root2" image inspect --format '{{.Id}}' "$REG/pushed/app:v1"
+	[ "$output" = "$(cat "$FIX/app.id")" ]
+	run -0 b push "$REG/pushed/app:v1"
+	[[ $output == *": Layer already exists"* ]]
+	[[ $output != *": Pushed"* ]]
+	run -0 b tag "$REG/test/app:v1" "$REG/pushed/copy:v1"
+	run -0 b push "$REG/pushed/copy:v1"
+	echo "$output"
+	[[ $output == *": Mounted from "* ]]
+	run -1 b push "$REG/pushed/nosuch:v1"
+	[[ $output == "berth: No such image: $REG/pushed/nosuch:v1" ]]
+}
+
+@test "login with --password-stdin, pull from a registry with basic auth, logout" {
+	source "$LIB/start-registry.sh"
+	registry_start "$T/authreg" htpasswd
+	local areg=$REGISTRY_ADDR
+	skopeo_push_auth() {
+		local policy=$T/policy.json
+		echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$policy"
+		skopeo --policy "$policy" copy -q --dest-tls-verify=false \
+			--dest-creds "$REGISTRY_USER:$REGISTRY_PASSWORD" "oci:$FIX/base:v1" "docker://$areg/private/base:v1"
+	}
+	skopeo_push_auth
+	run -1 b pull "$areg/private/base:v1"
+	[[ $output == "berth: "*"$areg"* ]]
+	run -1 b login -u "$REGISTRY_USER" --password-stdin "$areg" <<<"wrong"
+	[[ $output == *"$areg"* ]]
+	[ ! -e "$T/cfg/config.json" ]
+	run -0 b login -u "$REGISTRY_USER" --password-stdin "$areg" <<<"$REGISTRY_PASSWORD"
+	[ "$output" = "Login Succeeded" ]
+	# Docker's file format: auths.<host>.auth = base64(user:password), mode 0600
+	[ "$(jq -r --arg h "$areg" '.auths[$h].auth' "$T/cfg/config.json" | base64 -d)" = "$REGISTRY_USER:$REGISTRY_PASSWORD" ]
+	[ "$(stat -c %a "$T/cfg/config.json")" = 600 ]
+	run -0 b pull -q "$areg/private/base:v1"
+	run -0 b logout "$areg"
+	[ "$output" = "Removing login credentials for $areg" ]
+	run -0 b logout "$areg"
+	[ "$output" = "Not logged in to $areg" ]
 }
