@@ -305,3 +305,54 @@ b() {
 	run -0 b logout "$areg"
 	[ "$output" = "Not logged in to $areg" ]
 }
+
+@test "disk full during a pull: a clear error, nothing half-stored" {
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=3m tmpfs "$T/small"
+	run -1 timeout 120 "$BERTH" --root "$T/small/root" pull "$REG/test/other:v1"
+	echo "$output"
+	[[ $output == *"No space left on device"* ]]
+	[ -z "$(ls "$T/small/root/tmp")" ]
+	[ -z "$(ls "$T/small/root/layers")" ]
+	run timeout 60 "$BERTH" --root "$T/small/root" images -q
+	local listed=$output
+	umount "$T/small"
+	[ -z "$listed" ]
+}
+
+@test "a config that is not JSON, a layer whose DiffID lies: refused, nothing stored" {
+	local tool=$BUILD/tests/tools/registry-tool d=$T/bad
+	mkdir -p "$d"
+	echo 'this is not json' >"$d/config"
+	local layer m
+	m=$(jq -r '.manifests[0].digest' "$FIX/base/index.json")
+	layer=$(jq -r '.layers[0].digest' "$FIX/base/blobs/sha256/${m#sha256:}")
+	layer=${layer#sha256:}
+	cp "$FIX/base/blobs/sha256/$layer" "$d/layer"
+	"$tool" put-blob "$REG" bad/config "$d/layer"
+	"$tool" put-blob "$REG" bad/config "$d/config"
+	jq -cn --arg c "sha256:$(sha256sum "$d/config" | cut -d' ' -f1)" --argjson cs "$(stat -c %s "$d/config")" \
+		--arg l "sha256:$layer" --argjson ls "$(stat -c %s "$d/layer")" \
+		'{schemaVersion:2,mediaType:"application/vnd.oci.image.manifest.v1+json",
+		  config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$c,size:$cs},
+		  layers:[{mediaType:"application/vnd.oci.image.layer.v1.tar+gzip",digest:$l,size:$ls}]}' >"$d/manifest"
+	"$tool" put-manifest "$REG" bad/config v1 "$d/manifest" application/vnd.oci.image.manifest.v1+json
+	run -1 b pull "$REG/bad/config:v1"
+	echo "$output"
+	[ "${#lines[@]}" -eq 1 ] || [[ ${lines[-1]} == "berth: "* ]]
+	[[ ${lines[-1]} == "berth: "*"JSON"* ]] || [[ ${lines[-1]} == "berth: "*"json"* ]]
+	# a config whose diff_ids do not match the layer
+	jq -cn '{architecture:"amd64",os:"linux",rootfs:{type:"layers",diff_ids:["sha256:'"$(printf '%064d' 0)"'"]}}' >"$d/config"
+	"$tool" put-blob "$REG" bad/diff "$d/layer"
+	"$tool" put-blob "$REG" bad/diff "$d/config"
+	jq --arg c "sha256:$(sha256sum "$d/config" | cut -d' ' -f1)" --argjson cs "$(stat -c %s "$d/config")" \
+		'.config.digest = $c | .config.size = $cs' "$d/manifest" >"$d/manifest2"
+	"$tool" put-manifest "$REG" bad/diff v1 "$d/manifest2" application/vnd.oci.image.manifest.v1+json
+	run -1 b pull "$REG/bad/diff:v1"
+	echo "$output"
+	[[ ${lines[-1]} == "berth: "*"DiffID"* ]]
+	run -0 b images -q
+	[ -z "$output" ]
+	[ -z "$(ls "$T/root/layers")" ]
+	[ -z "$(ls "$T/root/tmp")" ]
+}
