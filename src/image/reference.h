@@ -9,7 +9,8 @@
  *
  *   image_ref_parse()       parse and normalise; error names the input and why
  *   image_ref_parse_name()  same, but a tag or digest is an error (for `push`
- *                           targets where only a repository is wanted, e.g. login)
+ *                           targets where only a repository is wanted, e.g. login);
+ *                           tag stays NULL (no "latest")
  *   image_ref_string()      canonical "docker.io/library/busybox:latest" (tag
  *                           and/or "@digest" as present)
  *   image_ref_familiar()    Docker's short form: "busybox:latest",
