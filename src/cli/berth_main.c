@@ -64,6 +64,44 @@ struct command {
 	const char *help;
 };
 
+/* The options of each command, as `--help` lists them. */
+static const struct {
+	const char *name;
+	const char *text;
+} options[] = {
+	{ "pull", "  -q, --quiet             Suppress verbose output\n"
+		  "      --platform string   Set platform if server is multi-platform capable\n" },
+	{ "push", "  -q, --quiet             Suppress verbose output\n" },
+	{ "images", "  -a, --all               Show all images (no intermediate images exist)\n"
+		    "      --digests           Show digests\n"
+		    "  -f, --filter filter     Filter output based on conditions provided\n"
+		    "                          (dangling=, reference=, label=, before=, since=)\n"
+		    "      --format string     Pretty-print images using a Go template\n"
+		    "      --no-trunc          Don't truncate output\n"
+		    "  -q, --quiet             Only show image IDs\n" },
+	{ "rmi", "  -f, --force             Force removal of the image\n"
+		 "      --no-prune          Do not delete untagged parents\n" },
+	{ "inspect", "  -f, --format string     Format the output using the given Go template\n" },
+	{ "history", "      --format string     Pretty-print images using a Go template\n"
+		     "  -H, --human             Print sizes and dates in human readable format (default true)\n"
+		     "      --no-trunc          Don't truncate output\n"
+		     "  -q, --quiet             Only show image IDs\n" },
+	{ "prune", "  -a, --all               Remove all unused images, not just dangling ones\n"
+		   "  -f, --force             Do not prompt for confirmation\n" },
+	{ "save", "  -o, --output string     Write to a file, instead of STDOUT\n"
+		  "      --format string     docker (default) or oci\n" },
+	{ "load", "  -i, --input string      Read from tar archive file, instead of STDIN\n"
+		  "  -q, --quiet             Suppress the load output\n" },
+	{ "import", "  -c, --change list       Apply Dockerfile instruction to the created image\n"
+		    "  -m, --message string    Set commit message for imported image\n" },
+	{ "login", "  -p, --password string   Password\n"
+		   "      --password-stdin    Take the password from stdin\n"
+		   "  -u, --username string   Username\n" },
+	{ "df", "      --format string     Pretty-print using a Go template\n" },
+	{ "check", "      --fix               Remove what is inconsistent where it can be removed\n"
+		   "  -q, --quiet             Print only the problems\n" },
+};
+
 static const struct command commands[] = {
 	{ NULL, "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry" },
 	{ NULL, "push", cmd_push, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
@@ -151,7 +189,15 @@ void berth_help(const char *cmd)
 	const struct command *c = help_cmd;
 	printf("\nUsage:  berth %s %s\n\n%s\n", cmd ? cmd : help_name, c ? c->usage : "",
 	       c ? c->help : "");
-	printf("\nSee berth-%s(1) for the options.\n", c ? c->name : "");
+	const char *name = c ? c->name : "";
+	if (strcmp(name, "ls") == 0 || strcmp(name, "list") == 0)
+		name = "images";
+	else if (strcmp(name, "rm") == 0 || strcmp(name, "remove") == 0)
+		name = "rmi";
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (strcmp(options[i].name, name) == 0)
+			printf("\nOptions:\n%s", options[i].text);
+	printf("\nSee berth(1) for more.\n");
 }
 
 static char **insecure_list;

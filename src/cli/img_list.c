@@ -188,34 +188,38 @@ int cmd_images(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	berth_err err = BERTH_ERR_INIT;
-	struct image_store *s = berth_store(&err);
-	if (!s)
-		return berth_fail(&err);
 	bool digests = false, notrunc = false, quiet = false;
 	const char *format = NULL;
 	struct image_filters f = { .dangling = -1 };
-	_cleanup_strv_ char **fl = NULL, **fr = NULL;
+	_cleanup_strv_ char **fl = NULL, **fr = NULL, **filters = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+af:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': break; /* no intermediate images: every image is listed anyway */
 		case 'd': digests = true; break;
-		case 'f':
-			if (parse_filter(s, &f, optarg, &err) < 0)
-				return berth_fail(&err);
-			break;
+		case 'f': strv_push(&filters, optarg); break;
 		case 'F': format = optarg; break;
 		case 'n': notrunc = true; break;
 		case 'q': quiet = true; break;
 		default: return berth_usage_error(argv[0], "unknown flag: %s", argv[optind - 1]);
 		}
 	}
-	fl = f.labels;
-	fr = f.refs;
 	if (optind + 1 < argc)
 		return berth_usage_error(argv[0], "\"%s\" requires at most 1 argument.", argv[0]);
+	struct image_store *s = berth_store(&err);
+	if (!s)
+		return berth_fail(&err);
+	for (size_t i = 0; filters && filters[i]; i++) {
+		if (parse_filter(s, &f, filters[i], &err) < 0) {
+			strv_free(f.labels);
+			strv_free(f.refs);
+			return berth_fail(&err);
+		}
+	}
 	if (optind < argc)
-		strv_push(&f.refs, argv[optind]), fr = f.refs;
+		strv_push(&f.refs, argv[optind]);
+	fl = f.labels; /* freed on return */
+	fr = f.refs;
 
 	if (!format)
 		format = quiet ? "{{.ID}}"
