@@ -83,7 +83,8 @@ static const struct {
 		 "      --no-prune          Do not delete untagged parents\n" },
 	{ "inspect", "  -f, --format string     Format the output using the given Go template\n" },
 	{ "history", "      --format string     Pretty-print images using a Go template\n"
-		     "  -H, --human             Print sizes and dates in human readable format (default true)\n"
+		     "  -H, --human             Print sizes and dates in human readable format "
+		     "(default true)\n"
 		     "      --no-trunc          Don't truncate output\n"
 		     "  -q, --quiet             Only show image IDs\n" },
 	{ "prune", "  -a, --all               Remove all unused images, not just dangling ones\n"
@@ -103,7 +104,8 @@ static const struct {
 };
 
 static const struct command commands[] = {
-	{ NULL, "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry" },
+	{ NULL, "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]",
+	  "Download an image from a registry" },
 	{ NULL, "push", cmd_push, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
 	{ NULL, "images", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
 	{ NULL, "rmi", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
@@ -122,13 +124,16 @@ static const struct command commands[] = {
 	{ "image", "remove", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
 	{ "image", "inspect", cmd_image_inspect, "[OPTIONS] IMAGE [IMAGE...]",
 	  "Display detailed information on one or more images" },
-	{ "image", "history", cmd_image_history, "[OPTIONS] IMAGE", "Show the history of an image" },
+	{ "image", "history", cmd_image_history, "[OPTIONS] IMAGE",
+	  "Show the history of an image" },
 	{ "image", "prune", cmd_image_prune, "[OPTIONS]", "Remove unused images" },
-	{ "image", "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry" },
+	{ "image", "pull", cmd_pull, "[OPTIONS] NAME[:TAG|@DIGEST]",
+	  "Download an image from a registry" },
 	{ "image", "push", cmd_push, "[OPTIONS] NAME[:TAG]", "Upload an image to a registry" },
 	{ "image", "tag", cmd_tag, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
 	  "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
-	{ "image", "save", cmd_save, "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive" },
+	{ "image", "save", cmd_save, "[OPTIONS] IMAGE [IMAGE...]",
+	  "Save one or more images to a tar archive" },
 	{ "image", "load", cmd_load, "[OPTIONS]", "Load an image from a tar archive or STDIN" },
 	{ "image", "import", cmd_import, "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
 	  "Import the contents from a tarball to create a filesystem image" },
@@ -146,7 +151,8 @@ static void usage(FILE *f)
 		   "      --root DIR                 persistent state (default /var/lib/berth)\n"
 		   "      --runroot DIR              runtime state (default /run/berth)\n"
 		   "      --config DIR               client config files (default ~/.docker)\n"
-		   "      --certs-dir DIR            per-registry TLS files (default /etc/berth/certs.d)\n"
+		   "      --certs-dir DIR            per-registry TLS files (default "
+		   "/etc/berth/certs.d)\n"
 		   "      --insecure-registry HOST   allow plain HTTP for HOST (repeatable)\n"
 		   "      --registry-mirror URL      where docker.io names are pulled from\n"
 		   "  -D, --debug                    debug output\n"
@@ -174,7 +180,8 @@ static const struct command *find(const char *group, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		const struct command *c = &commands[i];
-		if (((!group && !c->group) || (group && c->group && strcmp(group, c->group) == 0)) &&
+		if (((!group && !c->group) ||
+		     (group && c->group && strcmp(group, c->group) == 0)) &&
 		    strcmp(c->name, name) == 0)
 			return c;
 	}
@@ -246,9 +253,11 @@ int main(int argc, char **argv)
 		case 'v': printf("Berth version %s\n", BERTH_VERSION); return 0;
 		default:
 			if (optopt && optopt != '?')
-				fprintf(stderr, "berth: option requires an argument: %s\n", argv[optind - 1]);
+				fprintf(stderr, "berth: option requires an argument: %s\n",
+					argv[optind - 1]);
 			else
-				fprintf(stderr, "unknown flag: %s\nSee 'berth --help'.\n", argv[optind - 1]);
+				fprintf(stderr, "unknown flag: %s\nSee 'berth --help'.\n",
+					argv[optind - 1]);
 			return 125;
 		}
 	}
@@ -273,10 +282,12 @@ int main(int argc, char **argv)
 	const struct command *cmd = find(group, name);
 	if (!cmd) {
 		if (group)
-			fprintf(stderr, "berth: '%s %s' is not a berth command.\nSee 'berth %s --help'\n",
+			fprintf(stderr,
+				"berth: '%s %s' is not a berth command.\nSee 'berth %s --help'\n",
 				group, name, group);
 		else
-			fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n", name);
+			fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n",
+				name);
 		return 125;
 	}
 	_cleanup_free_ char *full = NULL;

@@ -19,8 +19,8 @@ struct arg {
 
 struct node {
 	enum node_kind kind;
-	char *text;        /* N_TEXT */
-	char *func;        /* N_ACTION/N_RANGE/N_IF: a function name, or NULL for a plain value */
+	char *text; /* N_TEXT */
+	char *func; /* N_ACTION/N_RANGE/N_IF: a function name, or NULL for a plain value */
 	struct arg *args;
 	size_t n_args;
 	struct node *body; /* N_RANGE, N_IF: a list */
@@ -178,8 +178,8 @@ static int parse_arg(struct parser *ps, const char **p, const char *end, struct 
 	return perr(ps, "unexpected argument");
 }
 
-static const char *const funcs[] = { "json", "index", "join", "upper", "lower", "len", "println",
-				     "title", "split", "truncate", "pad", NULL };
+static const char *const funcs[] = { "json",    "index", "join",  "upper",    "lower", "len",
+				     "println", "title", "split", "truncate", "pad",   NULL };
 
 static int parse_list(struct parser *ps, struct node **out, const char **stop_word);
 
@@ -199,8 +199,9 @@ static int parse_pipeline(struct parser *ps, const char *s, const char *e, struc
 			known |= strcmp(funcs[i], name) == 0;
 		if (!known) {
 			ps->p = w;
-			return berth_error_code(ps->err, EINVAL,
-						"template parsing error: function \"%s\" not defined", name);
+			return berth_error_code(
+				ps->err, EINVAL,
+				"template parsing error: function \"%s\" not defined", name);
 		}
 		n->func = TAKE_PTR(name);
 	}
@@ -217,7 +218,8 @@ static int parse_pipeline(struct parser *ps, const char *s, const char *e, struc
 	}
 	if (!n->func && n->n_args != 1) {
 		ps->p = s;
-		return perr(ps, n->n_args ? "more than one value in an action" : "missing value for command");
+		return perr(ps, n->n_args ? "more than one value in an action"
+					  : "missing value for command");
 	}
 	return 0;
 }
@@ -236,7 +238,8 @@ static int parse_list(struct parser *ps, struct node **out, const char **stop_wo
 			while (ts < text_end && isspace((unsigned char)*ts))
 				ts++;
 		const char *te = text_end;
-		bool trim_before = open && open[2] == '-' && (open[3] == ' ' || open[3] == '\t' || open[3] == '\n');
+		bool trim_before = open && open[2] == '-' &&
+				   (open[3] == ' ' || open[3] == '\t' || open[3] == '\n');
 		if (trim_before)
 			while (te > ts && isspace((unsigned char)te[-1]))
 				te--;
@@ -267,7 +270,8 @@ static int parse_list(struct parser *ps, struct node **out, const char **stop_wo
 		size_t wl = 0;
 		while (w + wl < e && isalpha((unsigned char)w[wl]))
 			wl++;
-		if ((wl == 3 && strncmp(w, "end", 3) == 0) || (wl == 4 && strncmp(w, "else", 4) == 0)) {
+		if ((wl == 3 && strncmp(w, "end", 3) == 0) ||
+		    (wl == 4 && strncmp(w, "else", 4) == 0)) {
 			*stop_word = wl == 3 ? "end" : "else";
 			ps->stop_at = open;
 			return 0;
@@ -276,7 +280,8 @@ static int parse_list(struct parser *ps, struct node **out, const char **stop_wo
 		struct node *n = xcalloc(1, sizeof(*n));
 		*tail = n;
 		tail = &n->next;
-		if ((wl == 5 && strncmp(w, "range", 5) == 0) || (wl == 2 && strncmp(w, "if", 2) == 0)) {
+		if ((wl == 5 && strncmp(w, "range", 5) == 0) ||
+		    (wl == 2 && strncmp(w, "if", 2) == 0)) {
 			n->kind = wl == 5 ? N_RANGE : N_IF;
 			int r = parse_pipeline(ps, w + wl, e, n);
 			if (r < 0)
@@ -285,10 +290,12 @@ static int parse_list(struct parser *ps, struct node **out, const char **stop_wo
 			const char *stop;
 			if ((r = parse_list(ps, &n->body, &stop)) < 0)
 				return r;
-			if (stop && strcmp(stop, "else") == 0 && (r = parse_list(ps, &n->alt, &stop)) < 0)
+			if (stop && strcmp(stop, "else") == 0 &&
+			    (r = parse_list(ps, &n->alt, &stop)) < 0)
 				return r;
 			if (!stop || strcmp(stop, "end") != 0)
-				return perr(ps, wl == 5 ? "unexpected EOF: range without end" : "unexpected EOF: if without end");
+				return perr(ps, wl == 5 ? "unexpected EOF: range without end"
+							: "unexpected EOF: if without end");
 			continue;
 		}
 		n->kind = N_ACTION;
@@ -356,8 +363,7 @@ static void print_value(json_t *v, struct strbuf *sb)
 		strbuf_addch(sb, '[');
 		size_t i;
 		json_t *e;
-		json_array_foreach(v, i, e)
-		{
+		json_array_foreach (v, i, e) {
 			if (i)
 				strbuf_addch(sb, ' ');
 			print_value(e, sb);
@@ -371,7 +377,7 @@ static void print_value(json_t *v, struct strbuf *sb)
 		_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
 		const char *key;
 		json_t *e;
-		json_object_foreach(v, key, e)
+		json_object_foreach (v, key, e)
 			keys[k++] = key;
 		qsort(keys, k, sizeof(char *), cmp_str);
 		strbuf_addstr(sb, "map[");
@@ -429,7 +435,8 @@ static int eval_pipeline(const struct node *n, json_t *dot, json_t **out, berth_
 	int r = 0;
 	json_t *res = NULL;
 	if (strcmp(f, "json") == 0) {
-		char *s = a[0] ? json_dumps(a[0], JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
+		char *s = a[0] ? json_dumps(a[0],
+					    JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
 			       : xstrdup("null");
 		res = json_string(s ? s : "null");
 		free(s);
@@ -450,8 +457,7 @@ static int eval_pipeline(const struct node *n, json_t *dot, json_t **out, berth_
 		const char *sep = json_is_string(a[1]) ? json_string_value(a[1]) : "";
 		size_t i;
 		json_t *e;
-		json_array_foreach(a[0], i, e)
-		{
+		json_array_foreach (a[0], i, e) {
 			if (i)
 				strbuf_addstr(&sb, sep);
 			print_value(e, &sb);
@@ -472,7 +478,7 @@ static int eval_pipeline(const struct node *n, json_t *dot, json_t **out, berth_
 		}
 		res = json_string(s);
 	} else if (strcmp(f, "len") == 0) {
-		res = json_integer(json_is_array(a[0])	  ? (json_int_t)json_array_size(a[0])
+		res = json_integer(json_is_array(a[0])    ? (json_int_t)json_array_size(a[0])
 				   : json_is_object(a[0]) ? (json_int_t)json_object_size(a[0])
 				   : json_is_string(a[0]) ? (json_int_t)json_string_length(a[0])
 							  : 0);
@@ -534,11 +540,15 @@ static int render_list(const struct node *n, json_t *dot, struct strbuf *sb, ber
 		} else if (json_is_array(v)) {
 			size_t i;
 			json_t *e;
-			json_array_foreach(v, i, e) if ((r = render_list(n->body, e, sb, err)) < 0) break;
+			json_array_foreach (v, i, e)
+				if ((r = render_list(n->body, e, sb, err)) < 0)
+					break;
 		} else if (json_is_object(v)) {
 			const char *k;
 			json_t *e;
-			json_object_foreach(v, k, e) if ((r = render_list(n->body, e, sb, err)) < 0) break;
+			json_object_foreach (v, k, e)
+				if ((r = render_list(n->body, e, sb, err)) < 0)
+					break;
 		} else {
 			r = func_err(err, "range", "range can't iterate over a value");
 		}
@@ -620,7 +630,8 @@ void table_print(struct table *t, FILE *f)
 	size_t *widths = NULL, ncols = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		size_t col = 0;
-		for (const char *p = t->lines[i], *tab; (tab = strchr(p, '\t')); p = tab + 1, col++) {
+		for (const char *p = t->lines[i], *tab; (tab = strchr(p, '\t'));
+		     p = tab + 1, col++) {
 			if (col >= ncols) {
 				widths = xrealloc(widths, (col + 1) * sizeof(size_t));
 				widths[col] = 0;

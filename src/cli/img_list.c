@@ -110,8 +110,9 @@ static int parse_filter(struct image_store *s, struct image_filters *f, const ch
 		else if (strcasecmp(val, "false") == 0 || strcmp(val, "0") == 0)
 			f->dangling = 0;
 		else
-			return berth_error_code(err, EINVAL,
-						"invalid filter 'dangling=%s': must be true or false", val);
+			return berth_error_code(
+				err, EINVAL, "invalid filter 'dangling=%s': must be true or false",
+				val);
 	} else if (strcmp(key, "reference") == 0) {
 		strv_push(&f->refs, val);
 	} else if (strcmp(key, "label") == 0) {
@@ -141,7 +142,8 @@ static bool labels_match(json_t *config, char **labels)
 	json_t *l = json_object_get(json_object_get(config, "config"), "Labels");
 	for (size_t i = 0; labels && labels[i]; i++) {
 		const char *eq = strchr(labels[i], '=');
-		_cleanup_free_ char *k = eq ? xstrndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
+		_cleanup_free_ char *k =
+			eq ? xstrndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
 		json_t *v = json_object_get(l, k);
 		if (!v || (eq && (!json_is_string(v) || strcmp(json_string_value(v), eq + 1) != 0)))
 			return false;
@@ -170,21 +172,26 @@ static json_t *image_row(const struct image_info *im, const char *repo, const ch
 	_cleanup_free_ char *since = xasprintf("%s ago", ago);
 	_cleanup_free_ char *at = time_go_string(c);
 	_cleanup_free_ char *size = human_size((double)im->size);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
-			 "CreatedAt", at, "CreatedSince", since, "Digest", digest ? digest : "<none>",
-			 "ID", id, "Repository", repo ? repo : "<none>", "SharedSize", "N/A", "Size",
-			 size, "Tag", tag ? tag : "<none>", "UniqueSize", "N/A", "VirtualSize", size);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
+			 "N/A", "CreatedAt", at, "CreatedSince", since, "Digest",
+			 digest ? digest : "<none>", "ID", id, "Repository", repo ? repo : "<none>",
+			 "SharedSize", "N/A", "Size", size, "Tag", tag ? tag : "<none>",
+			 "UniqueSize", "N/A", "VirtualSize", size);
 }
 
-static const char *const image_headers[] = { "ID", "IMAGE ID", "CreatedSince", "CREATED",
-					     "CreatedAt", "CREATED AT", NULL };
+static const char *const image_headers[] = { "ID",      "IMAGE ID",  "CreatedSince",
+					     "CREATED", "CreatedAt", "CREATED AT",
+					     NULL };
 
 int cmd_images(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },	 { "digests", no_argument, NULL, 'd' },
-		{ "filter", required_argument, NULL, 'f' }, { "format", required_argument, NULL, 'F' },
-		{ "no-trunc", no_argument, NULL, 'n' },	 { "quiet", no_argument, NULL, 'q' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "digests", no_argument, NULL, 'd' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "no-trunc", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	berth_err err = BERTH_ERR_INIT;
@@ -222,9 +229,13 @@ int cmd_images(int argc, char **argv)
 	fr = f.refs;
 
 	if (!format)
-		format = quiet ? "{{.ID}}"
-		       : digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-				 : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+		format = quiet     ? "{{.ID}}"
+			 : digests ? "table "
+				     "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{."
+				     "CreatedSince}}\t{{.Size}}"
+				   : "table "
+				     "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{."
+				     "Size}}";
 	struct fmt_template *t = NULL;
 	if (fmt_compile(format, image_headers, &t, &err) < 0)
 		return berth_fail(&err);
@@ -398,7 +409,8 @@ static int remove_one(struct image_store *s, const char *name, bool force, berth
 	if (!by_tag && !force && distinct_repos(im.tags) > 1) {
 		_cleanup_free_ char *sid = short_id(id, false);
 		return berth_error_code(err, EEXIST,
-					"conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories",
+					"conflict: unable to delete %s (must be forced) - image is "
+					"referenced in multiple repositories",
 					sid);
 	}
 	for (size_t i = 0; im.tags[i]; i++) {
@@ -514,16 +526,20 @@ static json_t *inspect_json(struct image_store *s, const struct image_info *im, 
 	json_object_set_new(o, "DockerVersion", get_or(cfg, "docker_version", json_string("")));
 	json_object_set_new(o, "Author", get_or(cfg, "author", json_string("")));
 	json_object_set_new(o, "Config", get_or(cfg, "config", json_null()));
-	json_object_set_new(o, "Architecture", json_string(im->architecture ? im->architecture : ""));
+	json_object_set_new(o, "Architecture",
+			    json_string(im->architecture ? im->architecture : ""));
 	if (im->variant)
 		json_object_set_new(o, "Variant", json_string(im->variant));
 	json_object_set_new(o, "Os", json_string(im->os ? im->os : ""));
 	json_object_set_new(o, "Size", json_integer(im->size));
 	json_object_set_new(o, "VirtualSize", json_integer(im->size));
-	json_object_set_new(o, "GraphDriver", json_pack("{s:o, s:s}", "Data", gd, "Name", "overlay2"));
-	json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers",
-						   strv_json(im->diff_ids, false)));
-	json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", "0001-01-01T00:00:00Z"));
+	json_object_set_new(o, "GraphDriver",
+			    json_pack("{s:o, s:s}", "Data", gd, "Name", "overlay2"));
+	json_object_set_new(o, "RootFS",
+			    json_pack("{s:s, s:o}", "Type", "layers", "Layers",
+				      strv_json(im->diff_ids, false)));
+	json_object_set_new(o, "Metadata",
+			    json_pack("{s:s}", "LastTagTime", "0001-01-01T00:00:00Z"));
 	return o;
 }
 
@@ -586,9 +602,9 @@ int cmd_image_inspect(int argc, char **argv)
 
 /* ---- image history ------------------------------------------------------------ */
 
-static const char *const history_headers[] = { "ID", "IMAGE", "CreatedSince", "CREATED",
-					       "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY",
-					       NULL };
+static const char *const history_headers[] = { "ID",        "IMAGE",      "CreatedSince",
+					       "CREATED",   "CreatedAt",  "CREATED AT",
+					       "CreatedBy", "CREATED BY", NULL };
 
 /* Docker's ellipsis: at most n characters, the last one "…" when cut. */
 static char *ellipsis(const char *s, size_t n)
@@ -605,8 +621,10 @@ static char *ellipsis(const char *s, size_t n)
 int cmd_image_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'F' }, { "human", required_argument, NULL, 'H' },
-		{ "no-trunc", no_argument, NULL, 'n' },	    { "quiet", no_argument, NULL, 'q' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "human", required_argument, NULL, 'H' },
+		{ "no-trunc", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *format = NULL;
@@ -629,14 +647,17 @@ int cmd_image_history(int argc, char **argv)
 		return berth_fail(&err);
 	_cleanup_free_ char *id = NULL;
 	_cleanup_info_ struct image_info im = { 0 };
-	if (image_store_resolve(s, argv[optind], &id, &err) < 0 || image_store_info(s, id, &im, &err) < 0)
+	if (image_store_resolve(s, argv[optind], &id, &err) < 0 ||
+	    image_store_info(s, id, &im, &err) < 0)
 		return berth_fail(&err);
 	_cleanup_json_ json_t *cfg = image_config_json(s, id, &err);
 	if (!cfg)
 		return berth_fail(&err);
 	if (!format)
 		format = quiet ? "{{.ID}}"
-			       : "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+			       : "table "
+				 "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{."
+				 "Comment}}";
 	struct fmt_template *t = NULL;
 	if (fmt_compile(format, history_headers, &t, &err) < 0)
 		return berth_fail(&err);
@@ -656,22 +677,27 @@ int cmd_image_history(int argc, char **argv)
 		const char *created = json_string_value(json_object_get(h, "created"));
 		time_t ct = created_time(created);
 		_cleanup_free_ char *ago = human_duration(time(NULL) - ct);
-		_cleanup_free_ char *since = human ? xasprintf("%s ago", ago) : xstrdup(created ? created : "");
+		_cleanup_free_ char *since =
+			human ? xasprintf("%s ago", ago) : xstrdup(created ? created : "");
 		_cleanup_free_ char *at = time_go_string(ct);
 		const char *by = json_string_value(json_object_get(h, "created_by"));
-		_cleanup_free_ char *byc = notrunc ? xstrdup(by ? by : "") : ellipsis(by ? by : "", 45);
-		_cleanup_free_ char *sz = human ? human_size((double)size) : xasprintf("%lld", (long long)size);
+		_cleanup_free_ char *byc =
+			notrunc ? xstrdup(by ? by : "") : ellipsis(by ? by : "", 45);
+		_cleanup_free_ char *sz =
+			human ? human_size((double)size) : xasprintf("%lld", (long long)size);
 		const char *comment = json_string_value(json_object_get(h, "comment"));
 		json_array_insert_new(rows, 0,
 				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "<missing>",
-						"CreatedSince", since, "CreatedAt", at, "CreatedBy", byc,
-						"Size", sz, "Comment", comment ? comment : ""));
+						"CreatedSince", since, "CreatedAt", at, "CreatedBy",
+						byc, "Size", sz, "Comment",
+						comment ? comment : ""));
 	}
 	if (json_array_size(rows) == 0) {
 		_cleanup_free_ char *sz = human_size((double)im.size);
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "<missing>",
-						      "CreatedSince", "", "CreatedAt", "", "CreatedBy", "",
-						      "Size", sz, "Comment", ""));
+		json_array_append_new(rows,
+				      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "<missing>",
+						"CreatedSince", "", "CreatedAt", "", "CreatedBy",
+						"", "Size", sz, "Comment", ""));
 	}
 	_cleanup_free_ char *sid = short_id(id, notrunc);
 	json_object_set_new(json_array_get(rows, 0), "ID", json_string(sid));
@@ -684,8 +710,7 @@ int cmd_image_history(int argc, char **argv)
 	int rc = 0;
 	size_t i;
 	json_t *row;
-	json_array_foreach(rows, i, row)
-	{
+	json_array_foreach (rows, i, row) {
 		strbuf_reset(&sb);
 		if (fmt_render(t, row, &sb, &err) < 0) {
 			rc = berth_fail(&err);
@@ -718,14 +743,16 @@ int cmd_image_prune(int argc, char **argv)
 		case 'a': all = true; break;
 		case 'f': force = true; break;
 		case 'F':
-			return berth_usage_error(argv[0], "--filter is not supported by image prune yet");
+			return berth_usage_error(argv[0],
+						 "--filter is not supported by image prune yet");
 		default: return berth_usage_error(argv[0], "unknown flag: %s", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return berth_usage_error(argv[0], "\"prune\" accepts no arguments.");
 	if (!force) {
-		printf("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
+		printf("WARNING! This will remove all %s.\nAre you sure you want to continue? "
+		       "[y/N] ",
 		       all ? "images without at least one container associated to them"
 			   : "dangling images");
 		fflush(stdout);

@@ -67,8 +67,14 @@ int cmd_login(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "+u:p:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'u': free(user); user = xstrdup(optarg); break;
-		case 'p': free(pass); pass = xstrdup(optarg); break;
+		case 'u':
+			free(user);
+			user = xstrdup(optarg);
+			break;
+		case 'p':
+			free(pass);
+			pass = xstrdup(optarg);
+			break;
 		case 's': from_stdin = true; break;
 		default: return berth_usage_error(argv[0], "unknown flag: %s", argv[optind - 1]);
 		}
@@ -76,12 +82,14 @@ int cmd_login(int argc, char **argv)
 	if (optind + 1 < argc)
 		return berth_usage_error(argv[0], "\"login\" requires at most 1 argument.");
 	if (pass && from_stdin)
-		return berth_usage_error(argv[0], "--password and --password-stdin are mutually exclusive");
+		return berth_usage_error(argv[0],
+					 "--password and --password-stdin are mutually exclusive");
 	if (from_stdin && !user)
 		return berth_usage_error(argv[0], "Must provide --username with --password-stdin");
 	_cleanup_free_ char *domain = server_domain(optind < argc ? argv[optind] : NULL);
 	if (pass)
-		fprintf(stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+		fprintf(stderr, "WARNING! Using --password via the CLI is insecure. Use "
+				"--password-stdin.\n");
 	if (from_stdin) {
 		pass = read_line(false);
 		if (!pass)
@@ -89,7 +97,8 @@ int cmd_login(int argc, char **argv)
 	}
 	if (!user || !pass) {
 		if (!isatty(STDIN_FILENO)) {
-			fprintf(stderr, "Error: Cannot perform an interactive login from a non TTY device\n");
+			fprintf(stderr, "Error: Cannot perform an interactive login from a non TTY "
+					"device\n");
 			return 1;
 		}
 		if (!user) {

@@ -19,7 +19,7 @@
 struct progress {
 	bool tty;
 	bool quiet;
-	char **ids;      /* layer short ids in first-seen order */
+	char **ids; /* layer short ids in first-seen order */
 	size_t n;
 };
 
@@ -83,7 +83,9 @@ static void on_pull(void *opaque, const struct pull_event_info *ev)
 		break;
 	case PULL_LAYER_EXISTS: layer_line(pr, ev->layer, "Already exists", false); break;
 	case PULL_LAYER_WAITING: layer_line(pr, ev->layer, "Pulling fs layer", false); break;
-	case PULL_LAYER_PROGRESS: bar_line(pr, ev->layer, "Downloading", ev->done, ev->total); break;
+	case PULL_LAYER_PROGRESS:
+		bar_line(pr, ev->layer, "Downloading", ev->done, ev->total);
+		break;
 	case PULL_LAYER_VERIFY: layer_line(pr, ev->layer, "Verifying Checksum", false); break;
 	case PULL_LAYER_DOWNLOADED: layer_line(pr, ev->layer, "Download complete", false); break;
 	case PULL_LAYER_DONE: layer_line(pr, ev->layer, "Pull complete", false); break;
@@ -188,7 +190,9 @@ int cmd_pull(int argc, char **argv)
 			_cleanup_free_ char *canon = image_ref_string(&ref);
 			if (!quiet)
 				printf("Status: %s for %s\n",
-				       res.downloaded ? "Downloaded newer image" : "Image is up to date", fam);
+				       res.downloaded ? "Downloaded newer image"
+						      : "Image is up to date",
+				       fam);
 			printf("%s\n", canon);
 			pull_result_free(&res);
 		}

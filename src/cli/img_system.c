@@ -13,8 +13,9 @@
 #include "common/xalloc.h"
 #include "image/store.h"
 
-static const char *const df_headers[] = { "Type", "TYPE", "TotalCount", "TOTAL", "Active", "ACTIVE",
-					  "Size", "SIZE", "Reclaimable", "RECLAIMABLE", NULL };
+static const char *const df_headers[] = { "Type",        "TYPE",        "TotalCount", "TOTAL",
+					  "Active",      "ACTIVE",      "Size",       "SIZE",
+					  "Reclaimable", "RECLAIMABLE", NULL };
 
 int cmd_system_df(int argc, char **argv)
 {
@@ -23,7 +24,8 @@ int cmd_system_df(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *format = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
+	const char *format =
+		"table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
 	int c;
 	while ((c = getopt_long(argc, argv, "+v", opts, NULL)) != -1) {
 		switch (c) {
@@ -66,14 +68,14 @@ int cmd_system_df(int argc, char **argv)
 	_cleanup_free_ char *rec = size ? xasprintf("%s (100%%)", hs) : xstrdup(hs);
 	_cleanup_free_ char *total = xasprintf("%zu", n);
 	json_t *rows[] = {
-		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Images", "TotalCount", total, "Active", "0",
-			  "Size", hs, "Reclaimable", rec),
-		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Containers", "TotalCount", "0", "Active",
-			  "0", "Size", "0B", "Reclaimable", "0B"),
+		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Images", "TotalCount", total,
+			  "Active", "0", "Size", hs, "Reclaimable", rec),
+		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Containers", "TotalCount", "0",
+			  "Active", "0", "Size", "0B", "Reclaimable", "0B"),
 		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Local Volumes", "TotalCount", "0",
 			  "Active", "0", "Size", "0B", "Reclaimable", "0B"),
-		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Build Cache", "TotalCount", "0", "Active",
-			  "0", "Size", "0B", "Reclaimable", "0B"),
+		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Build Cache", "TotalCount", "0",
+			  "Active", "0", "Size", "0B", "Reclaimable", "0B"),
 	};
 	struct table *tab = table_new();
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;

@@ -25,23 +25,27 @@ static int empty_dir(int fd, dev_t dev, const char *what, berth_err *err)
 			continue;
 		int dfd = dirfd(d);
 		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
-			int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dfd, de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0) {
 				struct stat st;
 				if (fstat(sub, &st) < 0) {
 					close(sub);
-					return berth_error_errno(err, "remove %s/%s", what, de->d_name);
+					return berth_error_errno(err, "remove %s/%s", what,
+								 de->d_name);
 				}
 				if (st.st_dev != dev) {
 					close(sub);
-					return berth_error(err, EBUSY, "remove %s/%s: a mount point", what,
+					return berth_error(err, EBUSY,
+							   "remove %s/%s: a mount point", what,
 							   de->d_name);
 				}
 				int r = empty_dir(sub, dev, what, err);
 				if (r < 0)
 					return r;
 				if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-					return berth_error_errno(err, "remove %s/%s", what, de->d_name);
+					return berth_error_errno(err, "remove %s/%s", what,
+								 de->d_name);
 				errno = 0;
 				continue;
 			}

@@ -116,8 +116,7 @@ static json_t *find_entry(json_t *cfg, const char *domain, const char **key_out)
 	json_t *auths = json_object_get(cfg, "auths");
 	const char *key;
 	json_t *v;
-	json_object_foreach(auths, key, v)
-	{
+	json_object_foreach (auths, key, v) {
 		_cleanup_free_ char *h = key_host(key);
 		if (strcmp(h, domain) == 0) {
 			if (key_out)
@@ -142,8 +141,10 @@ int auth_lookup(const char *config_dir, const char *domain, char **user, char **
 	_cleanup_free_ char *plain = b64_decode(a);
 	char *colon = plain ? strchr(plain, ':') : NULL;
 	if (!colon)
-		return berth_error_code(err, EINVAL, "%s/config.json: the credentials of %s are not base64 of user:password",
-					dir, domain);
+		return berth_error_code(
+			err, EINVAL,
+			"%s/config.json: the credentials of %s are not base64 of user:password",
+			dir, domain);
 	*colon = '\0';
 	*user = xstrdup(plain);
 	*password = xstrdup(colon + 1);

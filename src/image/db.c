@@ -9,11 +9,11 @@
 int db_fail(sqlite3 *db, berth_err *err, const char *what)
 {
 	int code = sqlite3_errcode(db);
-	int e = code == SQLITE_BUSY || code == SQLITE_LOCKED ? EBUSY
-		: code == SQLITE_FULL				 ? ENOSPC
-		: code == SQLITE_CONSTRAINT			 ? EEXIST
+	int e = code == SQLITE_BUSY || code == SQLITE_LOCKED      ? EBUSY
+		: code == SQLITE_FULL                             ? ENOSPC
+		: code == SQLITE_CONSTRAINT                       ? EEXIST
 		: code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? EUCLEAN
-								   : EIO;
+								  : EIO;
 	return berth_error_code(err, e, "%s: database: %s", what, sqlite3_errmsg(db));
 }
 
@@ -21,8 +21,8 @@ int db_open(const char *path, sqlite3 **out, berth_err *err)
 {
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(path, &db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
-					 SQLITE_OPEN_EXRESCODE,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					 SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE,
 				 NULL);
 	if (rc != SQLITE_OK) {
 		int r = berth_error_code(err, EIO, "open database %s: %s", path,
@@ -39,10 +39,12 @@ int db_open(const char *path, sqlite3 **out, berth_err *err)
 	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	/* synchronous=NORMAL in WAL mode: a crash of the process loses nothing;
 	 * a power cut may lose the last transactions but never corrupts. */
-	int r = db_exec(db,
-			"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			"CREATE TABLE IF NOT EXISTS schema(module TEXT PRIMARY KEY, version INTEGER NOT NULL);",
-			err);
+	int r = db_exec(
+		db,
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+		"CREATE TABLE IF NOT EXISTS schema(module TEXT PRIMARY KEY, version INTEGER NOT "
+		"NULL);",
+		err);
 	if (r < 0) {
 		berth_error_wrap(err, "open database %s", path);
 		sqlite3_close(db);
@@ -118,9 +120,10 @@ int db_migrate(sqlite3 *db, const char *module, const char *const *steps, berth_
 	while (steps[n])
 		n++;
 	if (version > n) {
-		r = berth_error_code(err, EPROTO,
-				     "database schema of %s is version %d, newer than this berth knows (%d)",
-				     module, version, n);
+		r = berth_error_code(
+			err, EPROTO,
+			"database schema of %s is version %d, newer than this berth knows (%d)",
+			module, version, n);
 		goto fail;
 	}
 	if (version == n) {

@@ -32,9 +32,9 @@ struct puller {
 	const struct pull_opts *o;
 	struct layer_job *jobs;
 	size_t n_jobs;
-	size_t next;          /* next job to take */
-	bool abort;           /* a job failed: the others stop */
-	pthread_mutex_t mu;   /* next, abort, and one event at a time */
+	size_t next;        /* next job to take */
+	bool abort;         /* a job failed: the others stop */
+	pthread_mutex_t mu; /* next, abort, and one event at a time */
 };
 
 static void emit(struct puller *p, enum pull_event kind, const char *layer, const char *text,
@@ -82,7 +82,8 @@ static int download_sink(void *opaque, const void *buf, size_t n, berth_err *err
 			close(d->pipe_w);
 			d->pipe_w = -1;
 		} else {
-			return berth_error_errno(err, "layer %s: feed the unpacker", d->job->desc->digest);
+			return berth_error_errno(err, "layer %s: feed the unpacker",
+						 d->job->desc->digest);
 		}
 	}
 	d->done += n;
@@ -151,8 +152,8 @@ static int pull_layer(struct puller *p, struct layer_job *job)
 		return berth_error(&job->err, r, "start a download thread");
 	}
 	berth_err uerr = BERTH_ERR_INIT;
-	int ur = image_store_layer_unpack_locked(p->s, job->chain, job->parent, job->diff_id, pfd[0],
-						 job->desc->digest, &uerr);
+	int ur = image_store_layer_unpack_locked(p->s, job->chain, job->parent, job->diff_id,
+						 pfd[0], job->desc->digest, &uerr);
 	if (ur < 0) {
 		/* The pull fails: stop this download and the others. */
 		pthread_mutex_lock(&p->mu);
@@ -189,7 +190,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&p->mu);
 		while (p->next < p->n_jobs && p->jobs[p->next].present)
 			p->next++;
-		struct layer_job *job = !p->abort && p->next < p->n_jobs ? &p->jobs[p->next++] : NULL;
+		struct layer_job *job =
+			!p->abort && p->next < p->n_jobs ? &p->jobs[p->next++] : NULL;
 		pthread_mutex_unlock(&p->mu);
 		if (!job)
 			return NULL;
@@ -253,7 +255,8 @@ static int fetch_small_blob(struct puller *p, const struct image_desc *d, berth_
 	struct download dl = { .p = p, .w = w, .pipe_w = -1 };
 	struct layer_job job = { .desc = d };
 	dl.job = &job;
-	r = registry_get_blob(p->c, p->repo, d->digest, d->size, download_sink, &dl, NULL, NULL, err);
+	r = registry_get_blob(p->c, p->repo, d->digest, d->size, download_sink, &dl, NULL, NULL,
+			      err);
 	if (r < 0) {
 		blob_writer_free(w);
 		return r;
@@ -328,8 +331,8 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 		free(body);
 		free(ctype);
 		body = ctype = NULL;
-		if ((r = registry_get_manifest(c, ref.path, idx.manifests[i].digest, &body, &len, &ctype,
-					       &digest, err)) < 0)
+		if ((r = registry_get_manifest(c, ref.path, idx.manifests[i].digest, &body, &len,
+					       &ctype, &digest, err)) < 0)
 			return r;
 	}
 	if ((r = image_store_put_blob(s, body, len, digest, NULL, err)) < 0)
@@ -341,14 +344,16 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 		return r;
 	_cleanup_free_ char *cbody = NULL;
 	size_t clen;
-	if ((r = image_store_read_blob(s, m.config.digest, MANIFEST_MAX_SIZE, &cbody, &clen, err)) < 0)
+	if ((r = image_store_read_blob(s, m.config.digest, MANIFEST_MAX_SIZE, &cbody, &clen, err)) <
+	    0)
 		return r;
 	__attribute__((cleanup(config_freep))) struct image_config cfg = { 0 };
 	if ((r = config_parse(cbody, clen, &cfg, err)) < 0)
 		return berth_error_wrap(err, "%s: config %s", name, m.config.digest);
 	if (cfg.n_diff_ids != m.n_layers)
-		return berth_error_code(err, EBADMSG, "%s: manifest lists %zu layers, config has %zu",
-					name, m.n_layers, cfg.n_diff_ids);
+		return berth_error_code(err, EBADMSG,
+					"%s: manifest lists %zu layers, config has %zu", name,
+					m.n_layers, cfg.n_diff_ids);
 	_cleanup_strv_ char **chains = layer_chain_ids(cfg.diff_ids, cfg.n_diff_ids);
 	_cleanup_free_ struct layer_job *jobs = xcalloc(m.n_layers + 1, sizeof(*jobs));
 	size_t missing = 0;
@@ -362,7 +367,8 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 		snprintf(j->short_id, sizeof(j->short_id), "%.12s", hex ? hex : "");
 		j->present = image_store_layer_present(s, j->chain);
 		missing += !j->present;
-		emit(&p, j->present ? PULL_LAYER_EXISTS : PULL_LAYER_WAITING, j->short_id, NULL, 0, 0);
+		emit(&p, j->present ? PULL_LAYER_EXISTS : PULL_LAYER_WAITING, j->short_id, NULL, 0,
+		     0);
 	}
 	p.jobs = jobs;
 	p.n_jobs = m.n_layers;
@@ -376,7 +382,9 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 	_cleanup_free_ char *repo = image_ref_repo(&ref);
 	_cleanup_free_ char *tag = ref.tag && !ref.digest ? image_ref_string(&ref) : NULL;
 	const char *tags[] = { tag, NULL };
-	struct image_add a = { .manifest_digest = digest, .index_digest = index_digest, .repo = repo,
+	struct image_add a = { .manifest_digest = digest,
+			       .index_digest = index_digest,
+			       .repo = repo,
 			       .tags = tag ? tags : NULL };
 	if ((r = image_store_add_image(s, &a, &res->image_id, err)) < 0)
 		return r;

@@ -109,7 +109,8 @@ int image_push(struct image_store *s, const char *target, const struct push_opts
 		return r;
 	_cleanup_free_ char *body = NULL;
 	size_t len;
-	if ((r = image_store_read_blob(s, im.manifest_digest, MANIFEST_MAX_SIZE, &body, &len, err)) < 0)
+	if ((r = image_store_read_blob(s, im.manifest_digest, MANIFEST_MAX_SIZE, &body, &len,
+				       err)) < 0)
 		return r;
 	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
 	if ((r = manifest_parse(body, len, &m, err)) < 0)
@@ -126,8 +127,8 @@ int image_push(struct image_store *s, const char *target, const struct push_opts
 		for (size_t i = 0; names[k] && names[k][i]; i++) {
 			struct image_ref o2 = { 0 };
 			berth_err e = BERTH_ERR_INIT;
-			if (image_ref_parse(names[k][i], &o2, &e) == 0 && strcmp(o2.domain, ref.domain) == 0 &&
-			    strcmp(o2.path, ref.path) != 0) {
+			if (image_ref_parse(names[k][i], &o2, &e) == 0 &&
+			    strcmp(o2.domain, ref.domain) == 0 && strcmp(o2.path, ref.path) != 0) {
 				from = xrealloc(from, (nf + 2) * sizeof(char *));
 				from[nf++] = xstrdup(o2.path);
 				from[nf] = NULL;
@@ -137,9 +138,9 @@ int image_push(struct image_store *s, const char *target, const struct push_opts
 		}
 	}
 	struct pusher p = { .s = s, .c = c, .repo = ref.path, .o = o, .mount_from = from };
-	_cleanup_free_ char *head = xasprintf("The push refers to repository [%s]",
-					      strcmp(ref.domain, IMAGE_DEFAULT_DOMAIN) == 0 ? repo_name
-											 : repo_name);
+	_cleanup_free_ char *head =
+		xasprintf("The push refers to repository [%s]",
+			  strcmp(ref.domain, IMAGE_DEFAULT_DOMAIN) == 0 ? repo_name : repo_name);
 	emit(&p, PUSH_REPO, NULL, head, 0, 0);
 	for (size_t i = m.n_layers; i-- > 0;) {
 		const char *hex = digest_hex(m.layers[i].digest);
@@ -154,7 +155,8 @@ int image_push(struct image_store *s, const char *target, const struct push_opts
 		return r;
 	const char *tag = ref.tag ? ref.tag : IMAGE_DEFAULT_TAG;
 	_cleanup_free_ char *digest = NULL;
-	if ((r = registry_put_manifest(c, ref.path, tag, body, len, m.media_type, &digest, err)) < 0)
+	if ((r = registry_put_manifest(c, ref.path, tag, body, len, m.media_type, &digest, err)) <
+	    0)
 		return r;
 	if (!digest) {
 		char d[IMAGE_DIGEST_BUF];

@@ -28,11 +28,10 @@
 #include "image/store_internal.h"
 #include "image/unpack.h"
 
-
 /* The image store's tables; each string moves the schema one version on. */
 static const char *const schema_steps[] = {
 	"CREATE TABLE images("
-	"  id TEXT PRIMARY KEY,"            /* config digest */
+	"  id TEXT PRIMARY KEY," /* config digest */
 	"  manifest_digest TEXT NOT NULL,"
 	"  manifest_media_type TEXT NOT NULL,"
 	"  index_digest TEXT,"
@@ -107,7 +106,8 @@ static void clean_tmp(struct image_store *s)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		_cleanup_close_ int e = openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int e =
+			openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
 			continue;
 		berth_err ignored = BERTH_ERR_INIT;
@@ -161,7 +161,9 @@ void image_store_close(struct image_store *s)
 		return;
 	if (s->db)
 		db_close(s->db);
-	int *fds[] = { &s->rootfd, &s->blobsfd, &s->layersfd, &s->tmpfd, &s->locksfd, &s->ingestfd };
+	int *fds[] = {
+		&s->rootfd, &s->blobsfd, &s->layersfd, &s->tmpfd, &s->locksfd, &s->ingestfd
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
@@ -173,8 +175,7 @@ void image_store_close(struct image_store *s)
 /* ---- locks ---------------------------------------------------------------- */
 
 /* flock locks/<kind>-<hex>, blocking. Returns the fd holding the lock. */
-int store_lock_object(struct image_store *s, const char *kind, const char *digest,
-		       berth_err *err)
+int store_lock_object(struct image_store *s, const char *kind, const char *digest, berth_err *err)
 {
 	const char *hex = digest_hex(digest);
 	if (!hex)
@@ -289,7 +290,8 @@ int blob_writer_commit(struct blob_writer *w, const char *expect_digest, int64_t
 		r = berth_error_code(err, EBADMSG, "blob %s: size %" PRId64 ", expected %" PRId64,
 				     expect_digest ? expect_digest : got, w->size, expect_size);
 	else if (expect_digest && strcmp(expect_digest, got) != 0)
-		r = berth_error_code(err, EBADMSG, "blob %s: content has digest %s", expect_digest, got);
+		r = berth_error_code(err, EBADMSG, "blob %s: content has digest %s", expect_digest,
+				     got);
 	else if (fdatasync(w->fd) < 0)
 		r = berth_error_errno(err, "sync %s/tmp/%s", w->s->root, w->name);
 	else if (renameat(w->s->tmpfd, w->name, w->s->blobsfd, got + 7) < 0)
@@ -368,7 +370,8 @@ int image_store_open_blob(struct image_store *s, const char *digest, int64_t *si
 		return berth_error_code(err, EINVAL, "invalid digest \"%s\"", digest ? digest : "");
 	int fd = openat(s->blobsfd, hex, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? berth_error_code(err, ENOENT, "blob %s is not in the store", digest)
+		return errno == ENOENT ? berth_error_code(err, ENOENT,
+							  "blob %s is not in the store", digest)
 				       : berth_error_errno(err, "open blob %s", digest);
 	if (size) {
 		struct stat st;
@@ -390,7 +393,8 @@ int image_store_read_blob(struct image_store *s, const char *digest, size_t max,
 	if (fd < 0)
 		return fd;
 	if ((uint64_t)size > max)
-		return berth_error_code(err, EFBIG, "blob %s: %" PRId64 " bytes, more than the %zu allowed",
+		return berth_error_code(err, EFBIG,
+					"blob %s: %" PRId64 " bytes, more than the %zu allowed",
 					digest, size, max);
 	if (fd_read_all(fd, data, len) < 0)
 		return berth_error_errno(err, "read blob %s", digest);
@@ -477,8 +481,8 @@ int image_store_layer_unpack(struct image_store *s, const char *chain_id,
 	_cleanup_close_ int lock = image_store_layer_lock(s, chain_id, err);
 	if (lock < 0)
 		return lock;
-	return image_store_layer_unpack_locked(s, chain_id, parent_chain_id, diff_id, fd, blob_digest,
-					       err);
+	return image_store_layer_unpack_locked(s, chain_id, parent_chain_id, diff_id, fd,
+					       blob_digest, err);
 }
 
 int image_store_layer_unpack_locked(struct image_store *s, const char *chain_id,
@@ -497,7 +501,8 @@ int image_store_layer_unpack_locked(struct image_store *s, const char *chain_id,
 		return r;
 	if (mkdirat(t.fd, "diff", 0755) < 0)
 		return berth_error_errno(err, "create layer directory");
-	_cleanup_close_ int diff = openat(t.fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int diff =
+		openat(t.fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (diff < 0)
 		return berth_error_errno(err, "open layer directory");
 	char got[IMAGE_DIGEST_BUF];
@@ -506,14 +511,16 @@ int image_store_layer_unpack_locked(struct image_store *s, const char *chain_id,
 	if (r < 0)
 		return berth_error_wrap(err, "layer %s", blob_digest ? blob_digest : diff_id);
 	if (diff_id && strcmp(diff_id, got) != 0)
-		return berth_error_code(err, EBADMSG,
-					"layer %s: its content has DiffID %s, the image config says %s",
-					blob_digest ? blob_digest : chain_id, got, diff_id);
+		return berth_error_code(
+			err, EBADMSG,
+			"layer %s: its content has DiffID %s, the image config says %s",
+			blob_digest ? blob_digest : chain_id, got, diff_id);
 
 	/* Record and rename in one transaction: a dir in layers/ without its row
 	 * is an orphan that the next writer removes. */
 	pthread_mutex_lock(&s->mu);
-	r = record_layer(s, &t, chain_id, hex, got, parent_chain_id, stats.tar_size, blob_digest, err);
+	r = record_layer(s, &t, chain_id, hex, got, parent_chain_id, stats.tar_size, blob_digest,
+			 err);
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
@@ -567,7 +574,8 @@ static int record_layer(struct image_store *s, struct tmp_dir *tp, const char *c
 char **image_store_layer_dirs(struct image_store *s, const char *image_id, berth_err *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (db_prepare(s->db, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC",
+	if (db_prepare(s->db,
+		       "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx DESC",
 		       &st, err) < 0)
 		return NULL;
 	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);

@@ -50,9 +50,10 @@ static int collect_garbage(struct image_store *s, char ***blobs, char ***layers,
 			*layer_bytes += (uint64_t)sqlite3_column_int64(st, 1);
 		}
 	}
-	int r = db_exec(s->db,
-			"DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)",
-			err);
+	int r = db_exec(
+		s->db,
+		"DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)",
+		err);
 	if (r < 0)
 		return r;
 	/* Blobs: every file that no image row names. */
@@ -66,7 +67,8 @@ static int collect_garbage(struct image_store *s, char ***blobs, char ***layers,
 		return berth_error_errno(err, "open %s/blobs/sha256", s->root);
 	}
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if ((r = db_prepare(s->db, "SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1", &st, err)) < 0)
+	if ((r = db_prepare(s->db, "SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1", &st,
+			    err)) < 0)
 		return r;
 	size_t n = 0;
 	struct dirent *de;
@@ -125,7 +127,8 @@ static int remove_images(struct image_store *s, char *const *ids, uint64_t *recl
 	if (r < 0)
 		return r;
 	for (size_t i = 0; ids[i]; i++) {
-		if ((r = store_bind_exec(s, "DELETE FROM images WHERE id = ?", ids[i], NULL, err)) < 0) {
+		if ((r = store_bind_exec(s, "DELETE FROM images WHERE id = ?", ids[i], NULL, err)) <
+		    0) {
 			db_rollback(s->db);
 			return r;
 		}
@@ -154,11 +157,12 @@ int image_store_remove(struct image_store *s, const char *image_id, bool force, 
 int image_store_prune(struct image_store *s, bool all, char ***removed, uint64_t *reclaimed,
 		      berth_err *err)
 {
-	_cleanup_strv_ char **ids = store_query_strv(
-		s,
-		all ? "SELECT id FROM images WHERE ? IS NULL"
-		    : "SELECT id FROM images WHERE ? IS NULL AND id NOT IN (SELECT image_id FROM tags)",
-		NULL);
+	_cleanup_strv_ char **ids =
+		store_query_strv(s,
+				 all ? "SELECT id FROM images WHERE ? IS NULL"
+				     : "SELECT id FROM images WHERE ? IS NULL AND id NOT IN "
+				       "(SELECT image_id FROM tags)",
+				 NULL);
 	*reclaimed = 0;
 	int r = remove_images(s, ids, reclaimed, err);
 	if (r < 0)
@@ -228,14 +232,17 @@ int image_store_check(struct image_store *s, bool fix, struct store_check_report
 	rep->lines = xcalloc(1, sizeof(char *));
 	_cleanup_close_ int gc = fix ? store_gc_try_lock(s) : -1;
 	if (fix && gc < 0)
-		return berth_error_code(err, EBUSY, "check --fix: another berth process is adding "
-						    "content to the store; try again when it is done");
+		return berth_error_code(err, EBUSY,
+					"check --fix: another berth process is adding "
+					"content to the store; try again when it is done");
 	/* Images: their blobs and layers. */
 	{
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;
 		int r = db_prepare(s->db,
-				   "SELECT i.id, b.digest FROM images i JOIN image_blobs b ON b.image_id = i.id "
-				   "UNION ALL SELECT il.image_id, 'layer:' || il.chain_id FROM image_layers il "
+				   "SELECT i.id, b.digest FROM images i JOIN image_blobs b ON "
+				   "b.image_id = i.id "
+				   "UNION ALL SELECT il.image_id, 'layer:' || il.chain_id FROM "
+				   "image_layers il "
 				   "WHERE il.chain_id NOT IN (SELECT chain_id FROM layers)",
 				   &st, err);
 		if (r < 0)
@@ -259,7 +266,8 @@ int image_store_check(struct image_store *s, bool fix, struct store_check_report
 			const char *chain = (const char *)sqlite3_column_text(st, 0);
 			const char *hex = digest_hex(chain);
 			if (!hex || faccessat(s->layersfd, hex, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-				report(rep, "layer %s: recorded, but its directory is missing", chain);
+				report(rep, "layer %s: recorded, but its directory is missing",
+				       chain);
 		}
 	}
 	_cleanup_dir_ DIR *ld = store_open_dir_of(s->layersfd);
@@ -297,8 +305,8 @@ int image_store_check(struct image_store *s, bool fix, struct store_check_report
 			report(rep, "blob %s: cannot be read: %s", dg, strerror(-ok));
 			continue;
 		}
-		_cleanup_free_ char *user =
-			store_query_text(s, "SELECT image_id FROM image_blobs WHERE digest = ? LIMIT 1", dg);
+		_cleanup_free_ char *user = store_query_text(
+			s, "SELECT image_id FROM image_blobs WHERE digest = ? LIMIT 1", dg);
 		if (!user) {
 			report(rep, "blob %s: no image uses it%s", dg, fix ? " (removed)" : "");
 			if (fix)
@@ -312,7 +320,8 @@ int image_store_check(struct image_store *s, bool fix, struct store_check_report
 	while ((de = readdir(td))) {
 		if (de->d_name[0] == '.')
 			continue;
-		_cleanup_close_ int e = openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int e =
+			openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
 			continue;
 		report(rep, "tmp/%s: left by an interrupted writer%s", de->d_name,

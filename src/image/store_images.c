@@ -25,7 +25,7 @@
 /* ---- images --------------------------------------------------------------- */
 
 int store_bind_exec(struct image_store *s, const char *sql, const char *a, const char *b,
-		     berth_err *err)
+		    berth_err *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = db_prepare(s->db, sql, &st, err);
@@ -46,11 +46,12 @@ static int record_image(struct image_store *s, const struct image_add *a,
 {
 	const char *id = m->config.digest;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = db_prepare(s->db,
-			   "INSERT OR REPLACE INTO images(id, manifest_digest, manifest_media_type, "
-			   "index_digest, created, os, architecture, variant, size, added) "
-			   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
-			   &st, err);
+	int r = db_prepare(
+		s->db,
+		"INSERT OR REPLACE INTO images(id, manifest_digest, manifest_media_type, "
+		"index_digest, created, os, architecture, variant, size, added) "
+		"VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+		&st, err);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -67,9 +68,10 @@ static int record_image(struct image_store *s, const struct image_add *a,
 	/* INSERT OR REPLACE deleted the old row's dependents through the cascade. */
 	for (size_t i = 0; i < m->n_layers; i++) {
 		_cleanup_stmt_ sqlite3_stmt *li = NULL;
-		if ((r = db_prepare(s->db,
-				    "INSERT INTO image_layers(image_id, idx, chain_id) VALUES(?, ?, ?)",
-				    &li, err)) < 0)
+		if ((r = db_prepare(
+			     s->db,
+			     "INSERT INTO image_layers(image_id, idx, chain_id) VALUES(?, ?, ?)",
+			     &li, err)) < 0)
 			return r;
 		sqlite3_bind_text(li, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(li, 2, (sqlite3_int64)i);
@@ -79,23 +81,26 @@ static int record_image(struct image_store *s, const struct image_add *a,
 	}
 	const char *blobs[4] = { a->manifest_digest, a->index_digest, id, NULL };
 	for (size_t i = 0; i < 3; i++)
-		if (blobs[i] && (r = store_bind_exec(s, "INSERT OR IGNORE INTO image_blobs VALUES(?, ?)", id,
-					       blobs[i], err)) < 0)
+		if (blobs[i] &&
+		    (r = store_bind_exec(s, "INSERT OR IGNORE INTO image_blobs VALUES(?, ?)", id,
+					 blobs[i], err)) < 0)
 			return r;
 	for (size_t i = 0; i < m->n_layers; i++)
 		if (image_store_has_blob(s, m->layers[i].digest) &&
 		    (r = store_bind_exec(s, "INSERT OR IGNORE INTO image_blobs VALUES(?, ?)", id,
-				   m->layers[i].digest, err)) < 0)
+					 m->layers[i].digest, err)) < 0)
 			return r;
 	for (size_t i = 0; a->tags && a->tags[i]; i++)
-		if ((r = store_bind_exec(s, "INSERT OR REPLACE INTO tags(ref, image_id) VALUES(?, ?)",
-				   a->tags[i], id, err)) < 0)
+		if ((r = store_bind_exec(s,
+					 "INSERT OR REPLACE INTO tags(ref, image_id) VALUES(?, ?)",
+					 a->tags[i], id, err)) < 0)
 			return r;
 	if (a->repo) {
-		_cleanup_free_ char *rd = xasprintf("%s@%s", a->repo,
-						    a->index_digest ? a->index_digest : a->manifest_digest);
-		if ((r = store_bind_exec(s, "INSERT OR REPLACE INTO repo_digests(ref, image_id) VALUES(?, ?)",
-				   rd, id, err)) < 0)
+		_cleanup_free_ char *rd = xasprintf(
+			"%s@%s", a->repo, a->index_digest ? a->index_digest : a->manifest_digest);
+		if ((r = store_bind_exec(
+			     s, "INSERT OR REPLACE INTO repo_digests(ref, image_id) VALUES(?, ?)",
+			     rd, id, err)) < 0)
 			return r;
 	}
 	return 0;
@@ -104,8 +109,8 @@ static int record_image(struct image_store *s, const struct image_add *a,
 static int64_t layer_size(struct image_store *s, const char *chain_id)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT size FROM layers WHERE chain_id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT size FROM layers WHERE chain_id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, chain_id, -1, SQLITE_STATIC);
 	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -132,15 +137,17 @@ int image_store_add_image(struct image_store *s, const struct image_add *a, char
 	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
 	if ((r = manifest_parse(mbody, mlen, &m, err)) < 0)
 		return berth_error_wrap(err, "manifest %s", a->manifest_digest);
-	if ((r = image_store_read_blob(s, m.config.digest, MANIFEST_MAX_SIZE, &cbody, &clen, err)) < 0)
+	if ((r = image_store_read_blob(s, m.config.digest, MANIFEST_MAX_SIZE, &cbody, &clen, err)) <
+	    0)
 		return r;
 	__attribute__((cleanup(config_freep))) struct image_config c = { 0 };
 	if ((r = config_parse(cbody, clen, &c, err)) < 0)
 		return berth_error_wrap(err, "image config %s", m.config.digest);
 	if (c.n_diff_ids != m.n_layers)
-		return berth_error_code(err, EBADMSG,
-					"manifest %s lists %zu layers, its config %s has %zu diff_ids",
-					a->manifest_digest, m.n_layers, m.config.digest, c.n_diff_ids);
+		return berth_error_code(
+			err, EBADMSG,
+			"manifest %s lists %zu layers, its config %s has %zu diff_ids",
+			a->manifest_digest, m.n_layers, m.config.digest, c.n_diff_ids);
 	_cleanup_strv_ char **chains = layer_chain_ids(c.diff_ids, c.n_diff_ids);
 	if ((r = store_ingest_begin(s, err)) < 0)
 		return r;
@@ -151,11 +158,13 @@ int image_store_add_image(struct image_store *s, const struct image_add *a, char
 		int64_t size = 0;
 		for (size_t i = 0; i < m.n_layers; i++) {
 			if (!image_store_layer_present(s, chains[i])) {
-				_cleanup_close_ int fd = image_store_open_blob(s, m.layers[i].digest, NULL, err);
+				_cleanup_close_ int fd =
+					image_store_open_blob(s, m.layers[i].digest, NULL, err);
 				if (fd < 0)
 					return berth_error_wrap(err, "image %s", m.config.digest);
 				r = image_store_layer_unpack(s, chains[i], i ? chains[i - 1] : NULL,
-							     c.diff_ids[i], fd, m.layers[i].digest, err);
+							     c.diff_ids[i], fd, m.layers[i].digest,
+							     err);
 				if (r < 0)
 					return r;
 			}
@@ -232,11 +241,14 @@ int image_store_resolve(struct image_store *s, const char *name, char **image_id
 		if (ref.digest) {
 			_cleanup_free_ char *repo = image_ref_repo(&ref);
 			_cleanup_free_ char *rd = xasprintf("%s@%s", repo, ref.digest);
-			id = store_query_text(s, "SELECT image_id FROM repo_digests WHERE ref = ?", rd);
+			id = store_query_text(s, "SELECT image_id FROM repo_digests WHERE ref = ?",
+					      rd);
 			if (!id)
-				id = store_query_text(s, "SELECT id FROM images WHERE manifest_digest = ?1 "
-						   "OR index_digest = ?1",
-						ref.digest);
+				id = store_query_text(
+					s,
+					"SELECT id FROM images WHERE manifest_digest = ?1 "
+					"OR index_digest = ?1",
+					ref.digest);
 		} else {
 			_cleanup_free_ char *canon = image_ref_string(&ref);
 			id = store_query_text(s, "SELECT image_id FROM tags WHERE ref = ?", canon);
@@ -253,8 +265,9 @@ int image_store_resolve(struct image_store *s, const char *name, char **image_id
 	const char *prefix = strncmp(name, "sha256:", 7) == 0 ? name + 7 : name;
 	if (*prefix && strlen(prefix) <= 64 && all_hex(prefix)) {
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = db_prepare(s->db, "SELECT id FROM images WHERE substr(id, 8, ?) = ? LIMIT 2",
-				   &st, err);
+		int r = db_prepare(s->db,
+				   "SELECT id FROM images WHERE substr(id, 8, ?) = ? LIMIT 2", &st,
+				   err);
 		if (r < 0)
 			return r;
 		sqlite3_bind_int(st, 1, (int)strlen(prefix));
@@ -264,7 +277,8 @@ int image_store_resolve(struct image_store *s, const char *name, char **image_id
 			if (sqlite3_step(st) == SQLITE_ROW) {
 				free(id);
 				return berth_error_code(err, EEXIST,
-							"short identifier %s is ambiguous: more than one image matches",
+							"short identifier %s is ambiguous: more "
+							"than one image matches",
 							name);
 			}
 			*image_id = id;
@@ -300,33 +314,37 @@ static void fill_info(struct image_store *s, sqlite3_stmt *st, struct image_info
 	out->architecture = db_text(st, 5);
 	out->variant = db_text(st, 6);
 	out->size = sqlite3_column_int64(st, 7);
-	out->tags = store_query_strv(s, "SELECT ref FROM tags WHERE image_id = ? ORDER BY ref", out->id);
-	out->repo_digests =
-		store_query_strv(s, "SELECT ref FROM repo_digests WHERE image_id = ? ORDER BY ref", out->id);
-	out->chain_ids = store_query_strv(s, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx",
-				    out->id);
+	out->tags = store_query_strv(s, "SELECT ref FROM tags WHERE image_id = ? ORDER BY ref",
+				     out->id);
+	out->repo_digests = store_query_strv(
+		s, "SELECT ref FROM repo_digests WHERE image_id = ? ORDER BY ref", out->id);
+	out->chain_ids = store_query_strv(
+		s, "SELECT chain_id FROM image_layers WHERE image_id = ? ORDER BY idx", out->id);
 	{
 		_cleanup_stmt_ sqlite3_stmt *ls = NULL;
 		size_t n = 0;
 		while (out->chain_ids[n])
 			n++;
 		out->layer_sizes = xcalloc(n + 1, sizeof(int64_t));
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT l.size FROM image_layers il JOIN layers l USING(chain_id) "
-				       "WHERE il.image_id = ? ORDER BY il.idx",
-				       -1, &ls, NULL) == SQLITE_OK) {
+		if (sqlite3_prepare_v2(
+			    s->db,
+			    "SELECT l.size FROM image_layers il JOIN layers l USING(chain_id) "
+			    "WHERE il.image_id = ? ORDER BY il.idx",
+			    -1, &ls, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(ls, 1, out->id, -1, SQLITE_STATIC);
 			for (size_t i = 0; i < n && sqlite3_step(ls) == SQLITE_ROW; i++)
 				out->layer_sizes[i] = sqlite3_column_int64(ls, 0);
 		}
 	}
-	out->diff_ids = store_query_strv(s,
-				   "SELECT l.diff_id FROM image_layers il JOIN layers l USING(chain_id) "
-				   "WHERE il.image_id = ? ORDER BY il.idx",
-				   out->id);
+	out->diff_ids = store_query_strv(
+		s,
+		"SELECT l.diff_id FROM image_layers il JOIN layers l USING(chain_id) "
+		"WHERE il.image_id = ? ORDER BY il.idx",
+		out->id);
 }
 
-#define INFO_COLUMNS "id, manifest_digest, manifest_media_type, created, os, architecture, variant, size"
+#define INFO_COLUMNS                                                                               \
+	"id, manifest_digest, manifest_media_type, created, os, architecture, variant, size"
 
 int image_store_info(struct image_store *s, const char *image_id, struct image_info *out,
 		     berth_err *err)
@@ -363,9 +381,9 @@ void image_info_free(struct image_info *i)
 int image_store_list(struct image_store *s, struct image_info **out, size_t *n, berth_err *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = db_prepare(s->db,
-			   "SELECT " INFO_COLUMNS " FROM images ORDER BY created DESC, added DESC, id",
-			   &st, err);
+	int r = db_prepare(
+		s->db, "SELECT " INFO_COLUMNS " FROM images ORDER BY created DESC, added DESC, id",
+		&st, err);
 	if (r < 0)
 		return r;
 	struct image_info *v = NULL;
@@ -395,8 +413,8 @@ void image_info_list_free(struct image_info *list, size_t n)
 int image_store_tag(struct image_store *s, const char *image_id, const char *canonical_ref,
 		    berth_err *err)
 {
-	int r = store_bind_exec(s, "INSERT OR REPLACE INTO tags(ref, image_id) VALUES(?, ?)", canonical_ref,
-			  image_id, err);
+	int r = store_bind_exec(s, "INSERT OR REPLACE INTO tags(ref, image_id) VALUES(?, ?)",
+				canonical_ref, image_id, err);
 	return r < 0 ? berth_error_wrap(err, "tag %s", canonical_ref) : 0;
 }
 
@@ -405,16 +423,19 @@ int image_store_untag(struct image_store *s, const char *canonical_ref, berth_er
 	int r = db_begin(s->db, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *id = store_query_text(s, "SELECT image_id FROM tags WHERE ref = ?", canonical_ref);
+	_cleanup_free_ char *id =
+		store_query_text(s, "SELECT image_id FROM tags WHERE ref = ?", canonical_ref);
 	if (!id) {
 		db_rollback(s->db);
 		return berth_error_code(err, ENOENT, "No such image: %s", canonical_ref);
 	}
-	if ((r = store_bind_exec(s, "DELETE FROM tags WHERE ref = ?", canonical_ref, NULL, err)) < 0) {
+	if ((r = store_bind_exec(s, "DELETE FROM tags WHERE ref = ?", canonical_ref, NULL, err)) <
+	    0) {
 		db_rollback(s->db);
 		return r;
 	}
-	_cleanup_free_ char *left = store_query_text(s, "SELECT ref FROM tags WHERE image_id = ? LIMIT 1", id);
+	_cleanup_free_ char *left =
+		store_query_text(s, "SELECT ref FROM tags WHERE image_id = ? LIMIT 1", id);
 	if ((r = db_commit(s->db, err)) < 0)
 		return r;
 	return left ? 0 : 1;

@@ -25,12 +25,12 @@
 struct image_store {
 	char *root;
 	int rootfd;
-	int blobsfd;  /* blobs/sha256 */
-	int layersfd; /* layers */
-	int tmpfd;    /* tmp */
-	int locksfd;  /* locks */
-	int ingestfd; /* locks/gc held shared while this process adds content */
-	sqlite3 *db;  /* serialised by SQLite (FULLMUTEX) statement by statement */
+	int blobsfd;        /* blobs/sha256 */
+	int layersfd;       /* layers */
+	int tmpfd;          /* tmp */
+	int locksfd;        /* locks */
+	int ingestfd;       /* locks/gc held shared while this process adds content */
+	sqlite3 *db;        /* serialised by SQLite (FULLMUTEX) statement by statement */
 	pthread_mutex_t mu; /* one transaction at a time, for pulls' worker threads */
 };
 
