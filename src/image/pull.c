@@ -264,6 +264,31 @@ static int fetch_small_blob(struct puller *p, const struct image_desc *d, berth_
 	return blob_writer_commit(w, d->digest, d->size, NULL, err);
 }
 
+/* A manifest or index by tag or digest. HEAD first: when the store already
+ * has the document the registry names, it is read from the store, so a
+ * repeated pull costs one small request. */
+static int fetch_manifest(struct puller *p, const char *ref, char **body, size_t *len,
+			  char **ctype, char **digest, berth_err *err)
+{
+	_cleanup_free_ char *known = NULL;
+	if (digest_hex(ref)) {
+		known = xstrdup(ref);
+	} else {
+		_cleanup_free_ char *head_type = NULL;
+		int r = registry_head_manifest(p->c, p->repo, ref, &head_type, &known, err);
+		if (r < 0)
+			return r;
+	}
+	if (known && image_store_has_blob(p->s, known) &&
+	    image_store_read_blob(p->s, known, MANIFEST_MAX_SIZE, body, len, err) == 0) {
+		*ctype = NULL; /* the stored document's mediaType field decides */
+		*digest = TAKE_PTR(known);
+		return 0;
+	}
+	berth_err_clear(err);
+	return registry_get_manifest(p->c, p->repo, ref, body, len, ctype, digest, err);
+}
+
 static void manifest_freep(struct image_manifest *m)
 {
 	manifest_free(m);
@@ -302,7 +327,7 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 	const char *want = ref.digest ? ref.digest : ref.tag;
 	_cleanup_free_ char *body = NULL, *ctype = NULL, *digest = NULL;
 	size_t len = 0;
-	if ((r = registry_get_manifest(c, ref.path, want, &body, &len, &ctype, &digest, err)) < 0)
+	if ((r = fetch_manifest(&p, want, &body, &len, &ctype, &digest, err)) < 0)
 		return r;
 	_cleanup_free_ char *resolved = xasprintf("%s: Pulling from %s", want, ref.path);
 	emit(&p, PULL_RESOLVED, NULL, resolved, 0, 0);
@@ -331,8 +356,8 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 		free(body);
 		free(ctype);
 		body = ctype = NULL;
-		if ((r = registry_get_manifest(c, ref.path, idx.manifests[i].digest, &body, &len,
-					       &ctype, &digest, err)) < 0)
+		if ((r = fetch_manifest(&p, idx.manifests[i].digest, &body, &len, &ctype, &digest,
+					err)) < 0)
 			return r;
 	}
 	if ((r = image_store_put_blob(s, body, len, digest, NULL, err)) < 0)
