@@ -37,7 +37,7 @@ oci_layout() {
 	DIFF_IDS=()
 	tmp=$(mktemp -d)
 	for dir in "$@"; do
-		tar -C "$dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+		tar -C "$dir" --sort=name --mtime=@0 --numeric-owner \
 			--xattrs -cf "$tmp/layer.tar" .
 		DIFF_IDS+=("$(_sha "$tmp/layer.tar")")
 		gzip -n -c "$tmp/layer.tar" >"$tmp/layer.tar.gz"
