@@ -83,6 +83,7 @@ enum layer_compression { COMP_NONE, COMP_GZIP, COMP_ZSTD };
 struct source {
 	int fd;
 	int cancel_fd; /* eventfd: the consumer gave up; -1 for regular files */
+	bool stream;   /* a pipe or socket: data arrives when it will */
 	enum layer_compression comp;
 	uint8_t *in;
 	size_t in_len; /* bytes in `in` (plain: of which in_pos are handed out) */
@@ -94,8 +95,7 @@ struct source {
 	ZSTD_DCtx *zd;
 	size_t zret; /* last ZSTD_decompressStream result: 0 at a frame end */
 	bool zflushed;
-	EVP_MD_CTX *md;
-	uint64_t total;
+	uint64_t in_total; /* compressed bytes read */
 	berth_err err;
 };
 
@@ -115,8 +115,10 @@ static ssize_t source_read(struct source *s, uint8_t *buf, size_t cap)
 				return berth_error(&s->err, ECANCELED, "reading layer");
 		}
 		ssize_t n = read(s->fd, buf, cap);
-		if (n >= 0)
+		if (n >= 0) {
+			s->in_total += (uint64_t)n;
 			return n;
+		}
 		if (errno != EINTR)
 			return berth_error_errno(&s->err, "reading layer");
 	}
@@ -175,7 +177,8 @@ static ssize_t fill_plain(struct source *s, uint8_t *out, size_t cap)
 		memcpy(out, s->in + s->in_pos, n);
 		s->in_pos += n;
 	}
-	while (n < cap && !s->in_eof) {
+	/* From a pipe, what has arrived goes on at once. */
+	while (n < cap && !s->in_eof && !(n > 0 && s->stream)) {
 		ssize_t r = source_read(s, out + n, cap - n);
 		if (r < 0)
 			return r;
@@ -194,6 +197,8 @@ static ssize_t fill_gzip(struct source *s, uint8_t *out, size_t cap)
 	while (n < cap && !s->done) {
 		if (s->member_done) {
 			if (inf->avail_in == 0) {
+				if (n > 0 && s->stream)
+					break;
 				int r = source_refill(s);
 				if (r < 0)
 					return r;
@@ -213,6 +218,9 @@ static ssize_t fill_gzip(struct source *s, uint8_t *out, size_t cap)
 			s->member_done = false;
 		}
 		if (inf->avail_in == 0 && !s->in_eof) {
+			/* Hand on what is inflated rather than wait for a slow pipe. */
+			if (n > 0 && s->stream)
+				break;
 			int r = source_refill(s);
 			if (r < 0)
 				return r;
@@ -225,8 +233,8 @@ static ssize_t fill_gzip(struct source *s, uint8_t *out, size_t cap)
 		if (r != ISAL_DECOMP_OK)
 			return berth_error_code(&s->err, EINVAL,
 						"reading layer: corrupt gzip data (igzip error %d) "
-						"at compressed offset %llu",
-						r, (unsigned long long)s->total);
+						"near compressed offset %llu",
+						r, (unsigned long long)s->in_total);
 		n = (size_t)(inf->next_out - out);
 		if (inf->block_state == ISAL_BLOCK_FINISH)
 			s->member_done = true;
@@ -242,6 +250,8 @@ static ssize_t fill_zstd(struct source *s, uint8_t *out, size_t cap)
 	ZSTD_outBuffer o = {out, cap, 0};
 	while (o.pos < cap && !s->done) {
 		if (s->in_pos == s->in_len && !s->in_eof) {
+			if (o.pos > 0 && s->stream)
+				break;
 			int r = source_refill(s);
 			if (r < 0)
 				return r;
@@ -282,10 +292,6 @@ static ssize_t source_fill(struct source *s, uint8_t *out, size_t cap)
 		n = fill_plain(s, out, cap);
 		break;
 	}
-	if (n > 0) {
-		EVP_DigestUpdate(s->md, out, (size_t)n);
-		s->total += (uint64_t)n;
-	}
 	return n;
 }
 
@@ -294,14 +300,19 @@ static void source_free(struct source *s)
 	free(s->in);
 	free(s->inf);
 	ZSTD_freeDCtx(s->zd);
-	if (s->md)
-		EVP_MD_CTX_free(s->md);
 	if (s->cancel_fd >= 0)
 		close(s->cancel_fd);
 	berth_err_clear(&s->err);
 }
 
-/* --- the producer thread and its ring of buffers --------------------------------- */
+/* --- the producer thread and its ring of buffers --------------------------------- *
+ *
+ * Hashing the tar costs a third of inflating it. Whichever thread would
+ * otherwise wait does it: the producer while the ring is full (a layer of
+ * many small files keeps the consumer busy), the consumer when a block it
+ * takes is not hashed yet (a layer of big files keeps the producer busy).
+ * Blocks are hashed in ring order, one at a time, by exactly one thread.
+ */
 
 struct ring {
 	struct source src;
@@ -312,12 +323,38 @@ struct ring {
 	uint8_t *buf[RING_SLOTS];
 	ssize_t len[RING_SLOTS];
 	bool full[RING_SLOTS];
-	unsigned head; /* next slot the consumer takes */
-	int cur;       /* slot libarchive holds, -1 none */
+	bool hashed[RING_SLOTS];
+	unsigned head;	    /* next slot the consumer takes */
+	int cur;	    /* slot libarchive holds, -1 none */
+	unsigned hash_next; /* next slot to hash */
+	bool hash_busy;	    /* a thread is hashing slot hash_next */
+	EVP_MD_CTX *md;
+	uint64_t total; /* bytes hashed */
 	bool stop;
 	int error;	/* first error, negative errno */
 	berth_err *err; /* where the consumer reports */
 };
+
+/* With r->mu held and slot hash_next full and unhashed: hash it, unlocked. */
+static void ring_hash_locked(struct ring *r)
+{
+	unsigned slot = r->hash_next;
+	r->hash_busy = true;
+	pthread_mutex_unlock(&r->mu);
+	EVP_DigestUpdate(r->md, r->buf[slot], (size_t)r->len[slot]);
+	r->total += (uint64_t)r->len[slot];
+	pthread_mutex_lock(&r->mu);
+	r->hashed[slot] = true;
+	r->hash_next = (slot + 1) % RING_SLOTS;
+	r->hash_busy = false;
+	pthread_cond_broadcast(&r->cv);
+}
+
+static bool ring_can_hash(const struct ring *r)
+{
+	unsigned h = r->hash_next;
+	return !r->hash_busy && r->full[h] && !r->hashed[h] && r->len[h] > 0;
+}
 
 static void *ring_producer(void *arg)
 {
@@ -325,8 +362,12 @@ static void *ring_producer(void *arg)
 	unsigned tail = 0;
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
-		while (r->full[tail] && !r->stop)
-			pthread_cond_wait(&r->cv, &r->mu);
+		while (r->full[tail] && !r->stop) {
+			if (ring_can_hash(r))
+				ring_hash_locked(r);
+			else
+				pthread_cond_wait(&r->cv, &r->mu);
+		}
 		bool stop = r->stop;
 		pthread_mutex_unlock(&r->mu);
 		if (stop)
@@ -334,6 +375,7 @@ static void *ring_producer(void *arg)
 		ssize_t n = source_fill(&r->src, r->buf[tail], OUT_BUF_SIZE);
 		pthread_mutex_lock(&r->mu);
 		r->len[tail] = n;
+		r->hashed[tail] = false;
 		r->full[tail] = true;
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
@@ -344,7 +386,8 @@ static void *ring_producer(void *arg)
 	return NULL;
 }
 
-/* The next block of uncompressed tar: its length, 0 at the end, -errno on error. */
+/* The next block of uncompressed tar, hashed: its length, 0 at the end, -errno
+ * on error. The block stays valid until the next call. */
 static ssize_t ring_next(struct ring *r, const void **buf)
 {
 	pthread_mutex_lock(&r->mu);
@@ -357,6 +400,14 @@ static ssize_t ring_next(struct ring *r, const void **buf)
 		pthread_cond_wait(&r->cv, &r->mu);
 	ssize_t n = r->len[r->head];
 	if (n > 0) {
+		/* Every older block was hashed before it was handed out, so
+		 * this one is next in line, or the producer is at it. */
+		while (!r->hashed[r->head]) {
+			if (ring_can_hash(r) && r->hash_next == r->head)
+				ring_hash_locked(r);
+			else
+				pthread_cond_wait(&r->cv, &r->mu);
+		}
 		*buf = r->buf[r->head];
 		r->cur = (int)r->head;
 		r->head = (r->head + 1) % RING_SLOTS;
@@ -392,7 +443,7 @@ static int ring_start(struct ring *r, int fd, berth_err *err)
 	r->err = err;
 	r->src.fd = fd;
 	r->src.cancel_fd = -1;
-	r->src.md = digest_new();
+	r->md = digest_new();
 	r->src.in = xmalloc(IN_BUF_SIZE);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
@@ -405,6 +456,7 @@ static int ring_start(struct ring *r, int fd, berth_err *err)
 	if (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode)) {
 		/* A pipe may never end if we stop reading: the consumer wakes the
 		 * producer through this when it gives up. */
+		r->src.stream = true;
 		r->src.cancel_fd = eventfd(0, EFD_CLOEXEC);
 		if (r->src.cancel_fd < 0)
 			return berth_error_errno(err, "reading layer: eventfd");
@@ -440,6 +492,7 @@ static void ring_stop(struct ring *r)
 	for (int i = 0; i < RING_SLOTS; i++)
 		free(r->buf[i]);
 	source_free(&r->src);
+	EVP_MD_CTX_free(r->md);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 }
@@ -523,6 +576,7 @@ struct unpacker {
 	const char *entry; /* the tar's name of the current entry, for messages */
 	struct strbuf path;
 	struct strbuf link;
+	struct strbuf last; /* the name of the last entry unpacked, for messages */
 	/* The parent of the last entry, kept open: tars list siblings together.
 	 * Dropped after anything is removed, since that may have been it. */
 	char *cache_path;
@@ -764,13 +818,15 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 /* A libarchive failure while reading: the decompressor's error if it had one. */
 static int read_error(struct unpacker *u, const char *what)
 {
-	if (u->ring->error)
-		return berth_error_wrap(u->err, "layer entry \"%s\": %s", u->entry, what),
-		       ring_error(u->ring);
+	if (u->ring->error) {
+		int r = ring_error(u->ring);
+		berth_error_wrap(u->err, "layer entry \"%s\": %s", u->entry, what);
+		return r;
+	}
 	int e = archive_errno(u->a);
-	return berth_error_code(
-		u->err, e > 0 ? e : EINVAL, "layer entry \"%s\": %s: %s", u->entry, what,
-		archive_error_string(u->a) ? archive_error_string(u->a) : "tar error");
+	const char *msg = archive_error_string(u->a);
+	return berth_error_code(u->err, e > 0 ? e : EINVAL, "layer entry \"%s\": %s: %s", u->entry,
+				what, msg ? msg : "tar error");
 }
 
 static int write_data(struct unpacker *u, struct archive_entry *e, int fd)
@@ -1063,6 +1119,7 @@ static void unpacker_free(struct unpacker *u)
 	free(u->dirs);
 	strbuf_release(&u->path);
 	strbuf_release(&u->link);
+	strbuf_release(&u->last);
 	if (u->a)
 		archive_read_free(u->a);
 }
@@ -1074,7 +1131,7 @@ static int unpack_all(struct unpacker *u, struct layer_unpack_stats *st)
 		return berth_error_code(u->err, ENOMEM, "reading layer: libarchive");
 	archive_read_support_format_tar(u->a);
 	if (archive_read_open(u->a, u->ring, NULL, ring_archive_read, NULL) != ARCHIVE_OK) {
-		u->entry = "(start)";
+		u->entry = "(none)";
 		return read_error(u, "opening the tar");
 	}
 	for (;;) {
@@ -1083,12 +1140,14 @@ static int unpack_all(struct unpacker *u, struct layer_unpack_stats *st)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			u->entry = "(after the last good one)";
-			return read_error(u, "reading the tar header");
+			u->entry = u->last.len ? u->last.buf : "(none)";
+			return read_error(u, "reading the next tar header");
 		}
 		r = unpack_entry(u, e);
 		if (r < 0)
 			return r;
+		strbuf_reset(&u->last);
+		strbuf_addstr(&u->last, u->entry);
 		st->entries++;
 	}
 	return set_dir_times(u);
@@ -1112,6 +1171,7 @@ int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_
 			     .ring = &ring,
 			     .path = STRBUF_INIT,
 			     .link = STRBUF_INIT,
+			     .last = STRBUF_INIT,
 			     .cache_fd = -1,
 			     .err = err};
 	u.root_rd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1133,8 +1193,8 @@ int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_
 		}
 	}
 	if (r >= 0) {
-		digest_finish(ring.src.md, diffid);
-		st->tar_size = ring.src.total;
+		digest_finish(ring.md, diffid);
+		st->tar_size = ring.total;
 	}
 	ring_stop(&ring);
 	return r < 0 ? r : 0;

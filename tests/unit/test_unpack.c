@@ -591,6 +591,30 @@ static void test_corrupt_input(void **state)
 	strbuf_release(&junk);
 }
 
+/* Bad input from a pipe whose writer has not finished: the error comes at
+ * once, not when the writer closes (a hang here is the failure). */
+static void test_pipe_error_while_open(void **state)
+{
+	struct fixture *f = *state;
+	const struct ent bad[] = {{.name = "../x", .data = "escape"}};
+	_cleanup_strbuf_ struct strbuf tar = make_tar(bad, 1);
+	_cleanup_strbuf_ struct strbuf gz = gzip_buf(tar.buf, tar.len);
+	_cleanup_strbuf_ struct strbuf zs = zstd_buf(tar.buf, tar.len);
+	const struct strbuf *inputs[] = {&tar, &gz, &zs};
+	for (size_t i = 0; i < ARRAY_SIZE(inputs); i++) {
+		int p[2];
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		assert_int_equal(write(p[1], inputs[i]->buf, inputs[i]->len),
+				 (ssize_t)inputs[i]->len);
+		_cleanup_err_ berth_err err = BERTH_ERR_INIT;
+		char diffid[IMAGE_DIGEST_BUF];
+		assert_true(layer_unpack(p[0], f->layer, diffid, NULL, &err) < 0);
+		assert_non_null(strstr(err.msg, "../x"));
+		close(p[1]);
+		close(p[0]);
+	}
+}
+
 /* Nothing in the fixture dir but "layer" and what the test put there. */
 static void assert_outside_untouched(struct fixture *f, const char *also)
 {
@@ -852,6 +876,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ordinary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compressions_and_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_error_while_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
