@@ -330,6 +330,7 @@ struct ring {
 	bool hash_busy;	    /* a thread is hashing slot hash_next */
 	EVP_MD_CTX *md;
 	uint64_t total; /* bytes hashed */
+	bool eof;	/* the consumer has seen the end */
 	bool stop;
 	int error;	/* first error, negative errno */
 	berth_err *err; /* where the consumer reports */
@@ -399,6 +400,8 @@ static ssize_t ring_next(struct ring *r, const void **buf)
 	while (!r->full[r->head])
 		pthread_cond_wait(&r->cv, &r->mu);
 	ssize_t n = r->len[r->head];
+	if (n == 0)
+		r->eof = true;
 	if (n > 0) {
 		/* Every older block was hashed before it was handed out, so
 		 * this one is next in line, or the producer is at it. */
@@ -1131,8 +1134,15 @@ static int unpack_all(struct unpacker *u, struct layer_unpack_stats *st)
 		return berth_error_code(u->err, ENOMEM, "reading layer: libarchive");
 	archive_read_support_format_tar(u->a);
 	if (archive_read_open(u->a, u->ring, NULL, ring_archive_read, NULL) != ARCHIVE_OK) {
-		u->entry = "(none)";
-		return read_error(u, "opening the tar");
+		/* An empty stream is an empty layer, as Go's archive/tar reads it. */
+		if (!u->ring->error && u->ring->eof && u->ring->total == 0)
+			return 0;
+		if (u->ring->error)
+			return ring_error(u->ring);
+		const char *msg = archive_error_string(u->a);
+		return berth_error_code(u->err, EINVAL,
+					"reading layer: not a tar (plain, gzip or zstd): %s",
+					msg ? msg : "unrecognized");
 	}
 	for (;;) {
 		struct archive_entry *e;
