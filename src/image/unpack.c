@@ -1519,7 +1519,8 @@ static int pack_dir(struct packer *p, int dirfd)
 		names[n++] = xstrdup(de->d_name);
 	}
 	names[n] = NULL;
-	_cleanup_strv_ char **owned = names;
+	/* owns the names on every return below (clang counts cleanup-only use as unused) */
+	__attribute__((unused)) _cleanup_strv_ char **owned = names;
 	if (errno)
 		return pack_error(p, errno, "reading the directory");
 	qsort(names, n, sizeof(*names), strcmp_p);
