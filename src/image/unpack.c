@@ -124,6 +124,17 @@ static ssize_t source_read(struct source *s, uint8_t *buf, size_t cap)
 	}
 }
 
+/* Whether a read would not block. From a pipe, what is decompressed goes on
+ * at once when more has not arrived yet, so that an error in the first entry
+ * of a layer still being downloaded is reported at once, not at its end. */
+static bool source_ready(struct source *s)
+{
+	if (!s->stream)
+		return true;
+	struct pollfd p = {.fd = s->fd, .events = POLLIN};
+	return poll(&p, 1, 0) > 0;
+}
+
 /* Refill the (empty) input buffer. Sets in_eof at the end. */
 static int source_refill(struct source *s)
 {
@@ -177,8 +188,7 @@ static ssize_t fill_plain(struct source *s, uint8_t *out, size_t cap)
 		memcpy(out, s->in + s->in_pos, n);
 		s->in_pos += n;
 	}
-	/* From a pipe, what has arrived goes on at once. */
-	while (n < cap && !s->in_eof && !(n > 0 && s->stream)) {
+	while (n < cap && !s->in_eof && !(n > 0 && !source_ready(s))) {
 		ssize_t r = source_read(s, out + n, cap - n);
 		if (r < 0)
 			return r;
@@ -197,7 +207,7 @@ static ssize_t fill_gzip(struct source *s, uint8_t *out, size_t cap)
 	while (n < cap && !s->done) {
 		if (s->member_done) {
 			if (inf->avail_in == 0) {
-				if (n > 0 && s->stream)
+				if (n > 0 && !source_ready(s))
 					break;
 				int r = source_refill(s);
 				if (r < 0)
@@ -218,8 +228,7 @@ static ssize_t fill_gzip(struct source *s, uint8_t *out, size_t cap)
 			s->member_done = false;
 		}
 		if (inf->avail_in == 0 && !s->in_eof) {
-			/* Hand on what is inflated rather than wait for a slow pipe. */
-			if (n > 0 && s->stream)
+			if (n > 0 && !source_ready(s))
 				break;
 			int r = source_refill(s);
 			if (r < 0)
@@ -250,7 +259,7 @@ static ssize_t fill_zstd(struct source *s, uint8_t *out, size_t cap)
 	ZSTD_outBuffer o = {out, cap, 0};
 	while (o.pos < cap && !s->done) {
 		if (s->in_pos == s->in_len && !s->in_eof) {
-			if (o.pos > 0 && s->stream)
+			if (o.pos > 0 && !source_ready(s))
 				break;
 			int r = source_refill(s);
 			if (r < 0)
