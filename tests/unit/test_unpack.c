@@ -541,6 +541,17 @@ static void test_compressions_and_pipe(void **state)
 			assert_string_equal(tree, first);
 	}
 	assert_non_null(strstr(first, "d/f "));
+
+	/* What follows the tar's end marker is part of the stream, and of its DiffID. */
+	_cleanup_strbuf_ struct strbuf padded = STRBUF_INIT;
+	strbuf_add(&padded, tar.buf, tar.len);
+	strbuf_addstr(&padded, "trailing bytes");
+	char padded_want[IMAGE_DIGEST_BUF], padded_got[IMAGE_DIGEST_BUF];
+	sha256_of(padded.buf, padded.len, padded_want);
+	_cleanup_close_ int pdir = new_dir(f, "padded");
+	_cleanup_err_ berth_err perr = BERTH_ERR_INIT;
+	assert_int_equal(unpack_buf(f, pdir, &padded, padded_got, &perr), 0);
+	assert_string_equal(padded_got, padded_want);
 	assert_non_null(strstr(first, "security.capability=20"));
 
 	int p[2];
@@ -639,6 +650,13 @@ static void assert_outside_untouched(struct fixture *f, const char *also)
 	closedir(d);
 }
 
+static char last_refusal[512];
+
+static bool last_refusal_says(const char *what)
+{
+	return strstr(last_refusal, what) != NULL;
+}
+
 static void expect_refused(struct fixture *f, const struct ent *ents, size_t n, const char *entry)
 {
 	_cleanup_strbuf_ struct strbuf tar = make_tar(ents, n);
@@ -648,6 +666,7 @@ static void expect_refused(struct fixture *f, const struct ent *ents, size_t n, 
 	assert_true(r < 0);
 	assert_non_null(err.msg);
 	print_message("refused: %s\n", err.msg);
+	snprintf(last_refusal, sizeof(last_refusal), "%s", err.msg);
 	if (!strstr(err.msg, entry))
 		fail_msg("error \"%s\" does not name \"%s\"", err.msg, entry);
 }
@@ -679,6 +698,14 @@ static void test_attacks(void **state)
 	const struct ent hl_via_link[] = {{.name = "etc", .type = AE_IFLNK, .link = "/etc"},
 					  {.name = "pw2", .hardlink = "etc/passwd"}};
 	expect_refused(f, hl_via_link, 2, "pw2");
+	/* The unpacker keeps the last parent open: a directory replaced by a
+	 * symlink must not be reused from there. */
+	const struct ent swap[] = {{.name = "s/", .type = AE_IFDIR},
+				   {.name = "s/x", .data = "in"},
+				   {.name = "s", .type = AE_IFLNK, .link = "../outside"},
+				   {.name = "s/y", .data = "escape"}};
+	expect_refused(f, swap, ARRAY_SIZE(swap), "s/y");
+	assert_true(last_refusal_says("symlink"));
 	const struct ent wh_up[] = {{.name = "d/", .type = AE_IFDIR}, {.name = "d/.wh..."}};
 	expect_refused(f, wh_up, 2, "d/.wh...");
 	const struct ent wh_dot[] = {{.name = ".wh.."}};
