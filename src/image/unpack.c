@@ -53,6 +53,8 @@
 #define WH_OPAQUE ".wh..wh..opq"
 #define OVERLAY_XATTR_PREFIX "trusted.overlay."
 #define OVERLAY_OPAQUE "trusted.overlay.opaque"
+#define OVERLAY_REDIRECT "trusted.overlay.redirect"
+#define OVERLAY_METACOPY "trusted.overlay.metacopy"
 
 /* --- hashing ------------------------------------------------------------------ */
 
@@ -1484,6 +1486,14 @@ static int pack_one(struct packer *p, int dirfd, const char *name)
 		r = pack_error(p, EINVAL, "unknown file type");
 		break;
 	}
+	/* A redirected directory or a metacopy file holds only part of what it
+	 * stands for (the rest is in a lower layer): no tar can say that. */
+	if (r == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+	    (lgetxattr(proc, OVERLAY_REDIRECT, NULL, 0) >= 0 ||
+	     lgetxattr(proc, OVERLAY_METACOPY, NULL, 0) >= 0))
+		r = pack_error(p, EOPNOTSUPP,
+			       "an overlay redirect or metacopy (mount with redirect_dir=off,"
+			       "metacopy=off)");
 	if (r == 0 && !archive_entry_hardlink(e))
 		r = pack_xattrs(p, e, proc);
 	if (r == 0 && archive_write_header(p->a, e) < ARCHIVE_WARN)

@@ -877,6 +877,23 @@ static void test_pack_round_trip(void **state)
 	free(buf);
 }
 
+/* An overlay upper dir with a redirected directory cannot be a layer: pack
+ * says so instead of writing a tar that lacks the lower layer's part. */
+static void test_pack_refuses_redirect(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(mkdirat(f->layer, "renamed", 0755), 0);
+	char proc[128];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/renamed", f->layer);
+	assert_int_equal(setxattr(proc, "trusted.overlay.redirect", "/old", 4, 0), 0);
+	_cleanup_close_ int out = openat(f->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
+	char diffid[IMAGE_DIGEST_BUF];
+	assert_true(layer_pack(f->layer, out, diffid, NULL, &err) < 0);
+	assert_non_null(strstr(err.msg, "renamed"));
+	assert_non_null(strstr(err.msg, "redirect"));
+}
+
 static void test_compress_gzip(void **state)
 {
 	struct fixture *f = *state;
@@ -917,6 +934,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replace_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pack_refuses_redirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compress_gzip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
