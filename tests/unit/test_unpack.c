@@ -406,6 +406,13 @@ static const struct ent ORDINARY[] = {
 	 .gid = 8,
 	 .mtime = 1300000000},
 	{.name = "dangling", .type = AE_IFLNK, .perm = 0777, .link = "/nonexistent/x"},
+	/* user.* on a symlink: Linux cannot hold it; skipped, not fatal */
+	{.name = "ln-xattr",
+	 .type = AE_IFLNK,
+	 .link = "d/f",
+	 .xname = "user.note",
+	 .xvalue = "v",
+	 .xlen = 1},
 	{.name = "./deep/er/file", .data = "parents made on the way"},
 };
 
@@ -491,6 +498,8 @@ static void test_ordinary(void **state)
 	assert_int_equal(n, 3);
 	assert_memory_equal(target, "d/f", 3);
 	assert_int_equal(stat_at(L, "dangling", &st), 0);
+	assert_int_equal(stat_at(L, "ln-xattr", &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
 
 	assert_int_equal(stat_at(L, "deep/er/file", &st), 0);
 	assert_int_equal(st.st_size, 23);
