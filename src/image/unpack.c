@@ -45,16 +45,16 @@
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
-#define IN_BUF_SIZE (512u * 1024)
-#define OUT_BUF_SIZE (1024u * 1024)
-#define RING_SLOTS 4
-#define WH_PREFIX ".wh."
-#define WH_META_PREFIX ".wh..wh."
-#define WH_OPAQUE ".wh..wh..opq"
+#define IN_BUF_SIZE          (512u * 1024)
+#define OUT_BUF_SIZE         (1024u * 1024)
+#define RING_SLOTS           4
+#define WH_PREFIX            ".wh."
+#define WH_META_PREFIX       ".wh..wh."
+#define WH_OPAQUE            ".wh..wh..opq"
 #define OVERLAY_XATTR_PREFIX "trusted.overlay."
-#define OVERLAY_OPAQUE "trusted.overlay.opaque"
-#define OVERLAY_REDIRECT "trusted.overlay.redirect"
-#define OVERLAY_METACOPY "trusted.overlay.metacopy"
+#define OVERLAY_OPAQUE       "trusted.overlay.opaque"
+#define OVERLAY_REDIRECT     "trusted.overlay.redirect"
+#define OVERLAY_METACOPY     "trusted.overlay.metacopy"
 
 /* --- hashing ------------------------------------------------------------------ */
 
@@ -106,8 +106,8 @@ static ssize_t source_read(struct source *s, uint8_t *buf, size_t cap)
 {
 	for (;;) {
 		if (s->cancel_fd >= 0) {
-			struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN},
-					      {.fd = s->cancel_fd, .events = POLLIN}};
+			struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
+					       { .fd = s->cancel_fd, .events = POLLIN } };
 			if (poll(p, 2, -1) < 0) {
 				if (errno == EINTR)
 					continue;
@@ -133,7 +133,7 @@ static bool source_ready(struct source *s)
 {
 	if (!s->stream)
 		return true;
-	struct pollfd p = {.fd = s->fd, .events = POLLIN};
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
 	return poll(&p, 1, 0) > 0;
 }
 
@@ -258,7 +258,7 @@ static ssize_t fill_gzip(struct source *s, uint8_t *out, size_t cap)
 
 static ssize_t fill_zstd(struct source *s, uint8_t *out, size_t cap)
 {
-	ZSTD_outBuffer o = {out, cap, 0};
+	ZSTD_outBuffer o = { out, cap, 0 };
 	while (o.pos < cap && !s->done) {
 		if (s->in_pos == s->in_len && !s->in_eof) {
 			if (o.pos > 0 && !source_ready(s))
@@ -275,7 +275,7 @@ static ssize_t fill_zstd(struct source *s, uint8_t *out, size_t cap)
 			s->done = true;
 			break;
 		}
-		ZSTD_inBuffer in = {s->in, s->in_len, s->in_pos};
+		ZSTD_inBuffer in = { s->in, s->in_len, s->in_pos };
 		size_t r = ZSTD_decompressStream(s->zd, &o, &in);
 		if (ZSTD_isError(r))
 			return berth_error_code(&s->err, EINVAL,
@@ -293,15 +293,9 @@ static ssize_t source_fill(struct source *s, uint8_t *out, size_t cap)
 {
 	ssize_t n;
 	switch (s->comp) {
-	case COMP_GZIP:
-		n = fill_gzip(s, out, cap);
-		break;
-	case COMP_ZSTD:
-		n = fill_zstd(s, out, cap);
-		break;
-	default:
-		n = fill_plain(s, out, cap);
-		break;
+	case COMP_GZIP: n = fill_gzip(s, out, cap); break;
+	case COMP_ZSTD: n = fill_zstd(s, out, cap); break;
+	default: n = fill_plain(s, out, cap); break;
 	}
 	return n;
 }
@@ -335,15 +329,15 @@ struct ring {
 	ssize_t len[RING_SLOTS];
 	bool full[RING_SLOTS];
 	bool hashed[RING_SLOTS];
-	unsigned head;	    /* next slot the consumer takes */
-	int cur;	    /* slot libarchive holds, -1 none */
+	unsigned head;      /* next slot the consumer takes */
+	int cur;            /* slot libarchive holds, -1 none */
 	unsigned hash_next; /* next slot to hash */
-	bool hash_busy;	    /* a thread is hashing slot hash_next */
+	bool hash_busy;     /* a thread is hashing slot hash_next */
 	EVP_MD_CTX *md;
 	uint64_t total; /* bytes hashed */
-	bool eof;	/* the consumer has seen the end */
+	bool eof;       /* the consumer has seen the end */
 	bool stop;
-	int error;	/* first error, negative errno */
+	int error;      /* first error, negative errno */
 	berth_err *err; /* where the consumer reports */
 };
 
@@ -1079,18 +1073,13 @@ static int unpack_entry(struct unpacker *u, struct archive_entry *e)
 	if (hardlink)
 		return unpack_hardlink(u, hardlink, parent, name, path);
 	switch (type) {
-	case AE_IFREG:
-		return unpack_regular(u, e, parent, name);
-	case AE_IFDIR:
-		return unpack_dir(u, e, parent, name, path);
-	case AE_IFLNK:
-		return unpack_symlink(u, e, parent, name);
+	case AE_IFREG: return unpack_regular(u, e, parent, name);
+	case AE_IFDIR: return unpack_dir(u, e, parent, name, path);
+	case AE_IFLNK: return unpack_symlink(u, e, parent, name);
 	case AE_IFCHR:
 	case AE_IFBLK:
-	case AE_IFIFO:
-		return unpack_node(u, e, parent, name);
-	case AE_IFSOCK:
-		return 0; /* a socket means nothing once its listener is gone */
+	case AE_IFIFO: return unpack_node(u, e, parent, name);
+	case AE_IFSOCK: return 0; /* a socket means nothing once its listener is gone */
 	default:
 		return berth_error_code(u->err, EINVAL, "layer entry \"%s\": unknown type 0%o", raw,
 					(unsigned)type);
@@ -1182,7 +1171,7 @@ static int unpack_all(struct unpacker *u, struct layer_unpack_stats *st)
 int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_unpack_stats *st,
 		 berth_err *err)
 {
-	struct layer_unpack_stats local = {0};
+	struct layer_unpack_stats local = { 0 };
 	if (!st)
 		st = &local;
 	memset(st, 0, sizeof(*st));
@@ -1192,14 +1181,14 @@ int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_
 		ring_stop(&ring);
 		return r;
 	}
-	struct unpacker u = {.root = dirfd,
-			     .root_rd = -1,
-			     .ring = &ring,
-			     .path = STRBUF_INIT,
-			     .link = STRBUF_INIT,
-			     .last = STRBUF_INIT,
-			     .cache_fd = -1,
-			     .err = err};
+	struct unpacker u = { .root = dirfd,
+			      .root_rd = -1,
+			      .ring = &ring,
+			      .path = STRBUF_INIT,
+			      .link = STRBUF_INIT,
+			      .last = STRBUF_INIT,
+			      .cache_fd = -1,
+			      .err = err };
 	u.root_rd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (u.root_rd < 0)
 		r = berth_error_errno(err, "opening the layer directory");
@@ -1240,7 +1229,7 @@ struct packer {
 	EVP_MD_CTX *md;
 	uint64_t total;
 	int write_error; /* -errno of the output, 0 */
-	void *links;	 /* tsearch tree of struct link_seen */
+	void *links;     /* tsearch tree of struct link_seen */
 	struct strbuf path;
 	uint8_t *buf;
 	berth_err *err;
@@ -1447,7 +1436,7 @@ static int pack_one(struct packer *p, int dirfd, const char *name)
 		archive_entry_set_pathname(e, p->path.buf);
 		archive_entry_set_filetype(e, AE_IFREG);
 		if (st.st_nlink > 1) {
-			struct link_seen key = {.dev = st.st_dev, .ino = st.st_ino};
+			struct link_seen key = { .dev = st.st_dev, .ino = st.st_ino };
 			struct link_seen **found = tfind(&key, &p->links, link_cmp);
 			if (found) {
 				archive_entry_set_hardlink(e, (*found)->path);
@@ -1487,9 +1476,7 @@ static int pack_one(struct packer *p, int dirfd, const char *name)
 		archive_entry_set_filetype(e, st.st_mode & S_IFMT);
 		archive_entry_set_rdev(e, st.st_rdev);
 		break;
-	default:
-		r = pack_error(p, EINVAL, "unknown file type");
-		break;
+	default: r = pack_error(p, EINVAL, "unknown file type"); break;
 	}
 	/* A redirected directory or a metacopy file holds only part of what it
 	 * stands for (the rest is in a lower layer): no tar can say that. */
@@ -1559,7 +1546,7 @@ static int pack_dir(struct packer *p, int dirfd)
 int layer_pack(int dirfd, int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size,
 	       berth_err *err)
 {
-	struct packer p = {.outfd = outfd, .path = STRBUF_INIT, .err = err};
+	struct packer p = { .outfd = outfd, .path = STRBUF_INIT, .err = err };
 	p.a = archive_write_new();
 	if (!p.a)
 		return berth_error_code(err, ENOMEM, "packing a layer: libarchive");

@@ -194,7 +194,7 @@ static struct strbuf make_tar(const struct ent *ents, size_t n)
 
 static struct strbuf gzip_buf(const void *data, size_t len)
 {
-	z_stream z = {0};
+	z_stream z = { 0 };
 	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
 	struct strbuf out = STRBUF_INIT;
 	strbuf_grow(&out, deflateBound(&z, len));
@@ -370,50 +370,50 @@ static const unsigned char CAP_NET_BIND[20] = {
 };
 
 static const struct ent ORDINARY[] = {
-	{.name = "./", .type = AE_IFDIR, .perm = 0755},
-	{.name = "d/",
-	 .type = AE_IFDIR,
-	 .perm = 0750,
-	 .uid = 1000,
-	 .gid = 1001,
-	 .mtime = 1500000000},
-	{.name = "d/f",
-	 .data = "hello\n",
-	 .perm = 0640,
-	 .uid = 1234,
-	 .gid = 5678,
-	 .mtime = 1400000000,
-	 .xname = "user.note",
-	 .xvalue = "v1",
-	 .xlen = 2},
-	{.name = "d/hl", .hardlink = "d/f"},
-	{.name = "/suid", .data = "#!/bin/sh\n", .perm = 04755, .uid = 1000, .gid = 1000},
-	{.name = "sgid-dir/", .type = AE_IFDIR, .perm = 03775, .gid = 50},
-	{.name = "ping",
-	 .data = "elf",
-	 .perm = 0755,
-	 .xname = "security.capability",
-	 .xvalue = CAP_NET_BIND,
-	 .xlen = sizeof(CAP_NET_BIND)},
-	{.name = "cdev", .type = AE_IFCHR, .perm = 0666, .rdev = 0x0103 /* 1:3 */},
-	{.name = "bdev", .type = AE_IFBLK, .perm = 0660, .gid = 6, .rdev = 0x0700 /* 7:0 */},
-	{.name = "fifo", .type = AE_IFIFO, .perm = 0620},
-	{.name = "ln",
-	 .type = AE_IFLNK,
-	 .perm = 0777,
-	 .link = "d/f",
-	 .uid = 7,
-	 .gid = 8,
-	 .mtime = 1300000000},
-	{.name = "dangling", .type = AE_IFLNK, .perm = 0777, .link = "/nonexistent/x"},
+	{ .name = "./", .type = AE_IFDIR, .perm = 0755 },
+	{ .name = "d/",
+	  .type = AE_IFDIR,
+	  .perm = 0750,
+	  .uid = 1000,
+	  .gid = 1001,
+	  .mtime = 1500000000 },
+	{ .name = "d/f",
+	  .data = "hello\n",
+	  .perm = 0640,
+	  .uid = 1234,
+	  .gid = 5678,
+	  .mtime = 1400000000,
+	  .xname = "user.note",
+	  .xvalue = "v1",
+	  .xlen = 2 },
+	{ .name = "d/hl", .hardlink = "d/f" },
+	{ .name = "/suid", .data = "#!/bin/sh\n", .perm = 04755, .uid = 1000, .gid = 1000 },
+	{ .name = "sgid-dir/", .type = AE_IFDIR, .perm = 03775, .gid = 50 },
+	{ .name = "ping",
+	  .data = "elf",
+	  .perm = 0755,
+	  .xname = "security.capability",
+	  .xvalue = CAP_NET_BIND,
+	  .xlen = sizeof(CAP_NET_BIND) },
+	{ .name = "cdev", .type = AE_IFCHR, .perm = 0666, .rdev = 0x0103 /* 1:3 */ },
+	{ .name = "bdev", .type = AE_IFBLK, .perm = 0660, .gid = 6, .rdev = 0x0700 /* 7:0 */ },
+	{ .name = "fifo", .type = AE_IFIFO, .perm = 0620 },
+	{ .name = "ln",
+	  .type = AE_IFLNK,
+	  .perm = 0777,
+	  .link = "d/f",
+	  .uid = 7,
+	  .gid = 8,
+	  .mtime = 1300000000 },
+	{ .name = "dangling", .type = AE_IFLNK, .perm = 0777, .link = "/nonexistent/x" },
 	/* user.* on a symlink: Linux cannot hold it; skipped, not fatal */
-	{.name = "ln-xattr",
-	 .type = AE_IFLNK,
-	 .link = "d/f",
-	 .xname = "user.note",
-	 .xvalue = "v",
-	 .xlen = 1},
-	{.name = "./deep/er/file", .data = "parents made on the way"},
+	{ .name = "ln-xattr",
+	  .type = AE_IFLNK,
+	  .link = "d/f",
+	  .xname = "user.note",
+	  .xvalue = "v",
+	  .xlen = 1 },
+	{ .name = "./deep/er/file", .data = "parents made on the way" },
 };
 
 static struct strbuf ordinary_tar(void)
@@ -534,7 +534,7 @@ static void test_compressions_and_pipe(void **state)
 	strbuf_add(&gz, g2.buf, g2.len);
 	_cleanup_strbuf_ struct strbuf zs = zstd_buf(tar.buf, tar.len);
 
-	const struct strbuf *inputs[] = {&tar, &gz, &zs};
+	const struct strbuf *inputs[] = { &tar, &gz, &zs };
 	_cleanup_free_ char *first = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(inputs); i++) {
 		char name[16], diffid[IMAGE_DIGEST_BUF];
@@ -565,7 +565,7 @@ static void test_compressions_and_pipe(void **state)
 
 	int p[2];
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	struct feeder fe = {.fd = p[1], .data = &gz};
+	struct feeder fe = { .fd = p[1], .data = &gz };
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, feed, &fe), 0);
 	_cleanup_close_ int dir = new_dir(f, "pipe");
@@ -625,11 +625,11 @@ static void test_corrupt_and_empty_input(void **state)
 static void test_pipe_error_while_open(void **state)
 {
 	struct fixture *f = *state;
-	const struct ent bad[] = {{.name = "../x", .data = "escape"}};
+	const struct ent bad[] = { { .name = "../x", .data = "escape" } };
 	_cleanup_strbuf_ struct strbuf tar = make_tar(bad, 1);
 	_cleanup_strbuf_ struct strbuf gz = gzip_buf(tar.buf, tar.len);
 	_cleanup_strbuf_ struct strbuf zs = zstd_buf(tar.buf, tar.len);
-	const struct strbuf *inputs[] = {&tar, &gz, &zs};
+	const struct strbuf *inputs[] = { &tar, &gz, &zs };
 	for (size_t i = 0; i < ARRAY_SIZE(inputs); i++) {
 		int p[2];
 		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -688,36 +688,38 @@ static void test_attacks(void **state)
 	struct stat passwd_before, st;
 	assert_int_equal(stat("/etc/passwd", &passwd_before), 0);
 
-	const struct ent dotdot[] = {{.name = "../x", .data = "escape"}};
+	const struct ent dotdot[] = { { .name = "../x", .data = "escape" } };
 	expect_refused(f, dotdot, 1, "../x");
-	const struct ent inner[] = {{.name = "a/", .type = AE_IFDIR},
-				    {.name = "a/../../x", .data = "escape"}};
+	const struct ent inner[] = { { .name = "a/", .type = AE_IFDIR },
+				     { .name = "a/../../x", .data = "escape" } };
 	expect_refused(f, inner, 2, "a/../../x");
-	const struct ent via_dir_link[] = {{.name = "up", .type = AE_IFLNK, .link = "../outside"},
-					   {.name = "up/x", .data = "escape"}};
+	const struct ent via_dir_link[] = {
+		{ .name = "up", .type = AE_IFLNK, .link = "../outside" },
+		{ .name = "up/x", .data = "escape" }
+	};
 	expect_refused(f, via_dir_link, 2, "up/x");
 	_cleanup_free_ char *under_root = xasprintf("root%s/outside/y", f->dir);
-	const struct ent via_root[] = {{.name = "root", .type = AE_IFLNK, .link = "/"},
-				       {.name = under_root, .data = "escape"}};
+	const struct ent via_root[] = { { .name = "root", .type = AE_IFLNK, .link = "/" },
+					{ .name = under_root, .data = "escape" } };
 	expect_refused(f, via_root, 2, under_root);
-	const struct ent hl_out[] = {{.name = "hl", .hardlink = "../outside/target"}};
+	const struct ent hl_out[] = { { .name = "hl", .hardlink = "../outside/target" } };
 	expect_refused(f, hl_out, 1, "hl");
-	const struct ent hl_passwd[] = {{.name = "pw", .hardlink = "/etc/passwd"}};
+	const struct ent hl_passwd[] = { { .name = "pw", .hardlink = "/etc/passwd" } };
 	expect_refused(f, hl_passwd, 1, "pw");
-	const struct ent hl_via_link[] = {{.name = "etc", .type = AE_IFLNK, .link = "/etc"},
-					  {.name = "pw2", .hardlink = "etc/passwd"}};
+	const struct ent hl_via_link[] = { { .name = "etc", .type = AE_IFLNK, .link = "/etc" },
+					   { .name = "pw2", .hardlink = "etc/passwd" } };
 	expect_refused(f, hl_via_link, 2, "pw2");
 	/* The unpacker keeps the last parent open: a directory replaced by a
 	 * symlink must not be reused from there. */
-	const struct ent swap[] = {{.name = "s/", .type = AE_IFDIR},
-				   {.name = "s/x", .data = "in"},
-				   {.name = "s", .type = AE_IFLNK, .link = "../outside"},
-				   {.name = "s/y", .data = "escape"}};
+	const struct ent swap[] = { { .name = "s/", .type = AE_IFDIR },
+				    { .name = "s/x", .data = "in" },
+				    { .name = "s", .type = AE_IFLNK, .link = "../outside" },
+				    { .name = "s/y", .data = "escape" } };
 	expect_refused(f, swap, ARRAY_SIZE(swap), "s/y");
 	assert_true(last_refusal_says("symlink"));
-	const struct ent wh_up[] = {{.name = "d/", .type = AE_IFDIR}, {.name = "d/.wh..."}};
+	const struct ent wh_up[] = { { .name = "d/", .type = AE_IFDIR }, { .name = "d/.wh..." } };
 	expect_refused(f, wh_up, 2, "d/.wh...");
-	const struct ent wh_dot[] = {{.name = ".wh.."}};
+	const struct ent wh_dot[] = { { .name = ".wh.." } };
 	expect_refused(f, wh_dot, 1, ".wh..");
 
 	assert_outside_untouched(f, "outside");
@@ -740,9 +742,9 @@ static void test_replace_symlink(void **state)
 	_cleanup_free_ char *victim = xasprintf("%s/victim", f->dir);
 	assert_int_equal(symlinkat(victim, f->layer, "f"), 0);
 	assert_int_equal(symlinkat(f->dir, f->layer, "dir"), 0);
-	const struct ent ents[] = {{.name = "f", .data = "mine"},
-				   {.name = "dir/", .type = AE_IFDIR, .perm = 0700},
-				   {.name = "dir/inside", .data = "in"}};
+	const struct ent ents[] = { { .name = "f", .data = "mine" },
+				    { .name = "dir/", .type = AE_IFDIR, .perm = 0700 },
+				    { .name = "dir/inside", .data = "in" } };
 	_cleanup_strbuf_ struct strbuf tar = make_tar(ents, ARRAY_SIZE(ents));
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
 	char diffid[IMAGE_DIGEST_BUF];
@@ -765,28 +767,28 @@ static void test_whiteouts(void **state)
 	_cleanup_close_ int gd = openat(f->layer, "gonedir", O_PATH | O_DIRECTORY);
 	assert_int_equal(mknodat(gd, "child", S_IFREG | 0644, 0), 0);
 	const struct ent ents[] = {
-		{.name = "d/", .type = AE_IFDIR},
-		{.name = "d/keep", .data = "k"},
-		{.name = "d/.wh.old"},
-		{.name = ".wh.gone"},
-		{.name = ".wh.gonedir"},
-		{.name = "o/", .type = AE_IFDIR, .perm = 0711},
-		{.name = "o/.wh..wh..opq"},
-		{.name = "o/new", .data = "n"},
-		{.name = ".wh..wh.plnk/", .type = AE_IFDIR},
-		{.name = ".wh..wh.plnk/123.456", .data = "aufs"},
-		{.name = "x/",
-		 .type = AE_IFDIR,
-		 .xname = "trusted.overlay.opaque",
-		 .xvalue = "y",
-		 .xlen = 1},
-		{.name = "implicit/.wh.thing"},
+		{ .name = "d/", .type = AE_IFDIR },
+		{ .name = "d/keep", .data = "k" },
+		{ .name = "d/.wh.old" },
+		{ .name = ".wh.gone" },
+		{ .name = ".wh.gonedir" },
+		{ .name = "o/", .type = AE_IFDIR, .perm = 0711 },
+		{ .name = "o/.wh..wh..opq" },
+		{ .name = "o/new", .data = "n" },
+		{ .name = ".wh..wh.plnk/", .type = AE_IFDIR },
+		{ .name = ".wh..wh.plnk/123.456", .data = "aufs" },
+		{ .name = "x/",
+		  .type = AE_IFDIR,
+		  .xname = "trusted.overlay.opaque",
+		  .xvalue = "y",
+		  .xlen = 1 },
+		{ .name = "implicit/.wh.thing" },
 	};
 	_cleanup_strbuf_ struct strbuf tar = make_tar(ents, ARRAY_SIZE(ents));
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
 	char diffid[IMAGE_DIGEST_BUF];
 	assert_int_equal(unpack_buf(f, f->layer, &tar, diffid, &err), 0);
-	const char *wh[] = {"d/old", "gone", "gonedir", "implicit/thing"};
+	const char *wh[] = { "d/old", "gone", "gonedir", "implicit/thing" };
 	for (size_t i = 0; i < ARRAY_SIZE(wh); i++) {
 		struct stat st;
 		assert_int_equal(stat_at(f->layer, wh[i], &st), 0);
@@ -811,27 +813,27 @@ static void test_pack_round_trip(void **state)
 {
 	struct fixture *f = *state;
 	const struct ent ents[] = {
-		{.name = "bin/", .type = AE_IFDIR, .perm = 0755},
-		{.name = "bin/tool",
-		 .data = "#!/bin/sh\necho hi\n",
-		 .perm = 04711,
-		 .uid = 3,
-		 .gid = 4},
-		{.name = "bin/tool2", .hardlink = "bin/tool"},
-		{.name = "bin/sh", .type = AE_IFLNK, .link = "busybox"},
-		{.name = "etc/", .type = AE_IFDIR, .perm = 0700, .uid = 5},
-		{.name = "etc/conf",
-		 .data = "a=b\n",
-		 .xname = "user.k",
-		 .xvalue = "val",
-		 .xlen = 3},
-		{.name = "etc/.wh.removed"},
-		{.name = "opq/", .type = AE_IFDIR},
-		{.name = "opq/.wh..wh..opq"},
-		{.name = "opq/only", .data = "o"},
-		{.name = "dev/", .type = AE_IFDIR},
-		{.name = "dev/null", .type = AE_IFCHR, .perm = 0666, .rdev = 0x0103},
-		{.name = "dev/fifo", .type = AE_IFIFO},
+		{ .name = "bin/", .type = AE_IFDIR, .perm = 0755 },
+		{ .name = "bin/tool",
+		  .data = "#!/bin/sh\necho hi\n",
+		  .perm = 04711,
+		  .uid = 3,
+		  .gid = 4 },
+		{ .name = "bin/tool2", .hardlink = "bin/tool" },
+		{ .name = "bin/sh", .type = AE_IFLNK, .link = "busybox" },
+		{ .name = "etc/", .type = AE_IFDIR, .perm = 0700, .uid = 5 },
+		{ .name = "etc/conf",
+		  .data = "a=b\n",
+		  .xname = "user.k",
+		  .xvalue = "val",
+		  .xlen = 3 },
+		{ .name = "etc/.wh.removed" },
+		{ .name = "opq/", .type = AE_IFDIR },
+		{ .name = "opq/.wh..wh..opq" },
+		{ .name = "opq/only", .data = "o" },
+		{ .name = "dev/", .type = AE_IFDIR },
+		{ .name = "dev/null", .type = AE_IFCHR, .perm = 0666, .rdev = 0x0103 },
+		{ .name = "dev/fifo", .type = AE_IFIFO },
 	};
 	_cleanup_strbuf_ struct strbuf tar = make_tar(ents, ARRAY_SIZE(ents));
 	_cleanup_err_ berth_err err = BERTH_ERR_INIT;
@@ -874,7 +876,7 @@ static void test_pack_round_trip(void **state)
 	assert_string_equal(again, packed);
 
 	_cleanup_close_ int dir2 = new_dir(f, "second");
-	struct strbuf sb = {.alloc = size + 1, .len = size, .buf = buf};
+	struct strbuf sb = { .alloc = size + 1, .len = size, .buf = buf };
 	char diffid2[IMAGE_DIGEST_BUF];
 	assert_int_equal(unpack_buf(f, dir2, &sb, diffid2, &err), 0);
 	assert_string_equal(diffid2, packed);
