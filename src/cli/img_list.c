@@ -728,6 +728,81 @@ int cmd_image_history(int argc, char **argv)
 
 /* ---- image prune ---------------------------------------------------------------- */
 
+/* docker's prune filters: until=TIME|DURATION, label=K[=V], label!=K[=V]. */
+struct prune_filter {
+	time_t until; /* 0: none */
+	char **labels, **not_labels;
+};
+
+/* "24h", "1h30m", "90s" (Go durations) or a time: RFC 3339, a date, unix seconds. */
+static int parse_until(const char *v, time_t *out)
+{
+	char *end;
+	long long secs = 0;
+	const char *p = v;
+	bool duration = *p != '\0';
+	while (*p && duration) {
+		errno = 0;
+		double n = strtod(p, &end);
+		if (end == p || errno)
+			duration = false;
+		else if (*end == 'h')
+			secs += (long long)(n * 3600), p = end + 1;
+		else if (*end == 'm' && end[1] != 's')
+			secs += (long long)(n * 60), p = end + 1;
+		else if (*end == 's')
+			secs += (long long)n, p = end + 1;
+		else
+			duration = false;
+	}
+	if (duration) {
+		*out = time(NULL) - secs;
+		return 0;
+	}
+	if (time_parse_rfc3339(v, out) == 0)
+		return 0;
+	struct tm tm = { 0 };
+	const char *e = strptime(v, "%Y-%m-%d", &tm);
+	if (e && !*e) {
+		*out = timegm(&tm);
+		return 0;
+	}
+	errno = 0;
+	long long t = strtoll(v, &end, 10);
+	if (!errno && end != v && (!*end || *end == '.')) {
+		*out = (time_t)t;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static bool prune_wanted(struct image_store *s, const char *id, void *opaque)
+{
+	struct prune_filter *f = opaque;
+	berth_err err = BERTH_ERR_INIT;
+	_cleanup_info_ struct image_info im = { 0 };
+	if (image_store_info(s, id, &im, &err) < 0) {
+		berth_err_clear(&err);
+		return false;
+	}
+	if (f->until && created_time(im.created) >= f->until)
+		return false;
+	if (f->labels || f->not_labels) {
+		_cleanup_json_ json_t *cfg = image_config_json(s, id, &err);
+		berth_err_clear(&err);
+		if (!cfg)
+			return false;
+		if (f->labels && !labels_match(cfg, f->labels))
+			return false;
+		for (size_t i = 0; f->not_labels && f->not_labels[i]; i++) {
+			char *one[] = { f->not_labels[i], NULL };
+			if (labels_match(cfg, one))
+				return false;
+		}
+	}
+	return true;
+}
+
 int cmd_image_prune(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -736,18 +811,38 @@ int cmd_image_prune(int argc, char **argv)
 		{ "filter", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool all = false, force = false;
+	bool all = false, force = false, filtered = false;
+	struct prune_filter pf = { 0 };
+	_cleanup_strv_ char **labels = NULL, **not_labels = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "+af", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'f': force = true; break;
-		case 'F':
-			return berth_usage_error(argv[0],
-						 "--filter is not supported by image prune yet");
+		case 'F': {
+			filtered = true;
+			if (strncmp(optarg, "until=", 6) == 0) {
+				if (parse_until(optarg + 6, &pf.until) < 0)
+					return berth_usage_error(
+						argv[0],
+						"invalid filter 'until=%s': not a time or duration",
+						optarg + 6);
+			} else if (strncmp(optarg, "label=", 6) == 0) {
+				strv_push(&labels, optarg + 6);
+			} else if (strncmp(optarg, "label!=", 7) == 0) {
+				strv_push(&not_labels, optarg + 7);
+			} else {
+				return berth_usage_error(
+					argv[0], "invalid filter '%s' (until, label, label!=)",
+					optarg);
+			}
+			break;
+		}
 		default: return berth_usage_error(argv[0], "unknown flag: %s", argv[optind - 1]);
 		}
 	}
+	pf.labels = labels;
+	pf.not_labels = not_labels;
 	if (optind < argc)
 		return berth_usage_error(argv[0], "\"prune\" accepts no arguments.");
 	if (!force) {
@@ -766,7 +861,8 @@ int cmd_image_prune(int argc, char **argv)
 		return berth_fail(&err);
 	_cleanup_strv_ char **removed = NULL;
 	uint64_t reclaimed = 0;
-	if (image_store_prune(s, all, &removed, &reclaimed, &err) < 0)
+	if (image_store_prune(s, all, filtered ? prune_wanted : NULL, &pf, &removed, &reclaimed,
+			      &err) < 0)
 		return berth_fail(&err);
 	if (removed && removed[0]) {
 		printf("Deleted Images:\n");

@@ -142,7 +142,9 @@ struct store_check_report {
 };
 int image_store_check(struct image_store *s, bool fix, struct store_check_report *r,
 		      berth_err *err);
-int image_store_prune(struct image_store *s, bool all, char ***removed, uint64_t *reclaimed,
-		      berth_err *err);
+/* want (may be NULL) narrows the candidates: prune only those it returns true for. */
+typedef bool (*image_prune_fn)(struct image_store *s, const char *image_id, void *opaque);
+int image_store_prune(struct image_store *s, bool all, image_prune_fn want, void *opaque,
+		      char ***removed, uint64_t *reclaimed, berth_err *err);
 
 #endif

@@ -154,8 +154,8 @@ int image_store_remove(struct image_store *s, const char *image_id, bool force, 
 	return remove_images(s, ids, NULL, err);
 }
 
-int image_store_prune(struct image_store *s, bool all, char ***removed, uint64_t *reclaimed,
-		      berth_err *err)
+int image_store_prune(struct image_store *s, bool all, image_prune_fn want, void *opaque,
+		      char ***removed, uint64_t *reclaimed, berth_err *err)
 {
 	_cleanup_strv_ char **ids =
 		store_query_strv(s,
@@ -163,6 +163,14 @@ int image_store_prune(struct image_store *s, bool all, char ***removed, uint64_t
 				     : "SELECT id FROM images WHERE ? IS NULL AND id NOT IN "
 				       "(SELECT image_id FROM tags)",
 				 NULL);
+	size_t k = 0;
+	for (size_t i = 0; ids[i]; i++) {
+		if (!want || want(s, ids[i], opaque))
+			ids[k++] = ids[i];
+		else
+			free(ids[i]);
+	}
+	ids[k] = NULL;
 	*reclaimed = 0;
 	int r = remove_images(s, ids, reclaimed, err);
 	if (r < 0)

@@ -16,10 +16,7 @@
  */
 #include "image/unpack.h"
 
-/* Meson puts src/image on the include path, where image/archive.h shadows
- * libarchive's <archive.h>; name libarchive's header by its installed path
- * until src/image/meson.build sets implicit_include_directories : false. */
-#include "/usr/include/archive.h"
+#include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>

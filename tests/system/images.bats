@@ -356,3 +356,23 @@ b() {
 	[ -z "$(ls "$T/root/layers")" ]
 	[ -z "$(ls "$T/root/tmp")" ]
 }
+
+@test "image prune: dangling only, -a, label and until filters, and the space given back" {
+	run -0 b pull -q "$REG/test/app:v1"
+	run -0 b pull -q "$REG/test/base:v1"
+	run -0 b image prune -f
+	[[ $output == *"Total reclaimed space: 0B"* ]]
+	[[ $output != *"deleted:"* ]]
+	run -0 b image prune -a -f --filter label=org.berth.test=no
+	[[ $output != *"deleted:"* ]]
+	run -0 b image prune -a -f --filter until=2020-01-01
+	[[ $output != *"deleted:"* ]] # the images were made in 2024
+	run -0 b image prune -a -f --filter until=1h --filter label=org.berth.test
+	echo "$output"
+	[[ $output == *"deleted: $(cat "$FIX/app.id")"* ]]
+	[[ $output == *"deleted: $(cat "$FIX/base.id")"* ]]
+	[[ $output =~ Total\ reclaimed\ space:\ [1-9] ]]
+	[ -z "$(ls "$T/root/layers")" ]
+	[ -z "$(ls "$T/root/blobs/sha256")" ]
+	run -125 b image prune -f --filter bogus=1
+}
