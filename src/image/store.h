@@ -56,6 +56,8 @@
  *   image_store_check()       fsck: rows vs blobs (re-hashed) vs layer dirs;
  *                             reports problems, repairs with fix
  *   image_store_prune()       remove dangling (untagged) images
+ *   image_store_discard_blobs()  remove the given blobs unless an image uses
+ *                             them (what a failed load or import had stored)
  *   image_store_df()          sizes for `system df`
  */
 #ifndef BERTH_IMAGE_STORE_H
@@ -142,6 +144,7 @@ struct store_check_report {
 };
 int image_store_check(struct image_store *s, bool fix, struct store_check_report *r,
 		      berth_err *err);
+void image_store_discard_blobs(struct image_store *s, char *const *digests);
 /* want (may be NULL) narrows the candidates: prune only those it returns true for. */
 typedef bool (*image_prune_fn)(struct image_store *s, const char *image_id, void *opaque);
 int image_store_prune(struct image_store *s, bool all, image_prune_fn want, void *opaque,

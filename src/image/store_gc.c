@@ -179,6 +179,19 @@ int image_store_prune(struct image_store *s, bool all, image_prune_fn want, void
 	return 0;
 }
 
+void image_store_discard_blobs(struct image_store *s, char *const *digests)
+{
+	for (size_t i = 0; digests && digests[i]; i++) {
+		const char *hex = digest_hex(digests[i]);
+		if (!hex)
+			continue;
+		_cleanup_free_ char *user = store_query_text(
+			s, "SELECT image_id FROM image_blobs WHERE digest = ? LIMIT 1", digests[i]);
+		if (!user)
+			unlinkat(s->blobsfd, hex, 0);
+	}
+}
+
 /* ---- check ------------------------------------------------------------------ */
 
 static void report(struct store_check_report *r, const char *fmt, ...)
