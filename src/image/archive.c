@@ -1,1 +1,1479 @@
-/* archive.c - placeholder until its module lands. */
+/* archive.c - `load` and `save`: docker-archives and OCI layouts, to and from
+ * the store (see archive.h).
+ *
+ * Loading reads the input once, as a stream (it may be a pipe): every member
+ * is staged as it passes, small ones (the JSON documents, small layers) in
+ * memory, the others in uncommitted blob writers in the store's tmp/, each
+ * hashed on the way. Only when the whole archive is read and every image in it
+ * checks out (configs parse, every layer named is present, uncompressed
+ * layers match their DiffIDs, every blob its digest) are the blobs committed
+ * and the images added; a failure before that leaves nothing in the store, and
+ * a failure while adding removes the images this load created.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fileio.h"
+#include "common/json.h"
+#include "common/path.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "image/archive.h"
+#include "image/digest.h"
+#include "image/manifest.h"
+#include "image/reference.h"
+#include "image/store.h"
+
+/* A document read into memory (manifest.json, index.json, configs). */
+#define JSON_MAX MANIFEST_MAX_SIZE
+/* Small members held in memory, in all; the rest is staged in the store. */
+#define MEM_MAX   (64u << 20)
+#define COPY_BUF  (1u << 20)
+#define LINK_HOPS 16
+
+#define ANN_REF_NAME        "org.opencontainers.image.ref.name"
+#define ANN_CONTAINERD_NAME "io.containerd.image.name"
+
+/* ---- members of an archive or a layout directory ---------------------------- */
+
+struct member {
+	char *name; /* cleaned: no "./", no "..", no leading or double "/" */
+	char *link; /* a symlink or hard link: the cleaned name it points at */
+	int64_t size;
+	char digest[IMAGE_DIGEST_BUF]; /* "" until known */
+	char *data;                    /* the content, when held in memory */
+	struct blob_writer *w;         /* staged in the store's tmp/, not committed */
+	unsigned char magic[4];
+	size_t n_magic;
+	bool from_dir; /* lives in the layout directory, read on demand */
+	bool stored;   /* committed as a blob */
+};
+
+struct source {
+	struct image_store *s;
+	struct member **m;
+	size_t n;
+	size_t mem; /* bytes of content held */
+	int dirfd;  /* an OCI layout directory, or -1 */
+};
+
+static void member_free(struct member *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->link);
+	free(m->data);
+	blob_writer_free(m->w); /* removes the staged file */
+	free(m);
+}
+
+static void source_release(struct source *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		member_free(src->m[i]);
+	free(src->m);
+	if (src->dirfd >= 0)
+		close(src->dirfd);
+}
+
+/* A member name made canonical; NULL for the archive's root ("./"). A name
+ * that is absolute or climbs with ".." is refused: tar extractors that trust
+ * such names write outside their target. */
+static int clean_name(const char *raw, const char *what, char **out, berth_err *err)
+{
+	*out = NULL;
+	if (raw[0] == '/')
+		return berth_error_code(err, EINVAL, "%s \"%s\": an absolute name", what, raw);
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = raw;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			strbuf_release(&sb);
+			return berth_error_code(err, EINVAL, "%s \"%s\": \"..\" leaves the archive",
+						what, raw);
+		}
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (sb.len)
+				strbuf_addch(&sb, '/');
+			strbuf_add(&sb, p, n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	if (sb.len)
+		*out = strbuf_detach(&sb, NULL);
+	strbuf_release(&sb);
+	return 0;
+}
+
+/* A symlink's target, relative to the link's directory, as a member name. */
+static int link_target(const char *name, const char *target, char **out, berth_err *err)
+{
+	if (target[0] == '/')
+		return berth_error_code(
+			err, EINVAL, "archive member \"%s\": symlink to the absolute path \"%s\"",
+			name, target);
+	const char *slash = strrchr(name, '/');
+	struct strbuf sb = STRBUF_INIT;
+	if (slash)
+		strbuf_add(&sb, name, (size_t)(slash - name));
+	/* Resolve ".." against the link's own directory, never above the root. */
+	const char *p = target;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (!sb.len) {
+				strbuf_release(&sb);
+				return berth_error_code(err, EINVAL,
+							"archive member \"%s\": symlink \"%s\" "
+							"leaves the archive",
+							name, target);
+			}
+			char *up = strrchr(sb.buf, '/');
+			strbuf_setlen(&sb, up ? (size_t)(up - sb.buf) : 0);
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			if (sb.len)
+				strbuf_addch(&sb, '/');
+			strbuf_add(&sb, p, n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	*out = strbuf_detach(&sb, NULL);
+	return 0;
+}
+
+static struct member *lookup(struct source *src, const char *name)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (strcmp(src->m[i]->name, name) == 0)
+			return src->m[i];
+	return NULL;
+}
+
+/* A new member; a later member of the same name replaces the earlier (tar). */
+static struct member *member_new(struct source *src, char *name)
+{
+	struct member *m = xcalloc(1, sizeof(*m));
+	m->name = name;
+	for (size_t i = 0; i < src->n; i++) {
+		if (strcmp(src->m[i]->name, name) == 0) {
+			if (src->m[i]->data)
+				src->mem -= (size_t)src->m[i]->size;
+			member_free(src->m[i]);
+			src->m[i] = m;
+			return m;
+		}
+	}
+	src->m = xrealloc(src->m, (src->n + 1) * sizeof(*src->m));
+	src->m[src->n++] = m;
+	return m;
+}
+
+static void keep_magic(struct member *m, const void *buf, size_t n)
+{
+	while (m->n_magic < sizeof(m->magic) && n) {
+		m->magic[m->n_magic++] = *(const unsigned char *)buf;
+		buf = (const unsigned char *)buf + 1;
+		n--;
+	}
+}
+
+static const char *layer_media_type(const struct member *m)
+{
+	const unsigned char *b = m->magic;
+	if (m->n_magic >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+		return MT_OCI_LAYER_GZIP;
+	if (m->n_magic >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
+		return MT_OCI_LAYER_ZSTD;
+	return MT_OCI_LAYER;
+}
+
+/* The content of the current tar entry: into memory when small, else staged. */
+static int read_entry(struct source *src, struct archive *a, struct archive_entry *e,
+		      struct member *m, berth_err *err)
+{
+	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	bool small = size >= 0 && (uint64_t)size <= JSON_MAX && src->mem + (size_t)size <= MEM_MAX;
+	_cleanup_free_ char *buf = xmalloc(small ? (size_t)size + 1 : COPY_BUF);
+	size_t cap = small ? (size_t)size + 1 : COPY_BUF;
+	struct digester *dg = small ? NULL : digester_new();
+	int r;
+	if (!small && (r = blob_writer_new(src->s, &m->w, err)) < 0) {
+		digester_free(dg);
+		return r;
+	}
+	int64_t total = 0;
+	for (;;) {
+		size_t off = small ? (size_t)total : 0;
+		la_ssize_t n = archive_read_data(a, buf + off, cap - off);
+		if (n < 0) {
+			digester_free(dg);
+			return berth_error_code(err, EIO, "archive member \"%s\": %s", m->name,
+						archive_error_string(a));
+		}
+		if (n == 0)
+			break;
+		if (small && off + (size_t)n > (size_t)size) {
+			digester_free(dg);
+			return berth_error_code(err, EBADMSG,
+						"archive member \"%s\": more data than its header "
+						"says",
+						m->name);
+		}
+		keep_magic(m, buf + off, (size_t)n);
+		if (!small) {
+			digester_update(dg, buf, (size_t)n);
+			if ((r = blob_writer_write(m->w, buf, (size_t)n, err)) < 0) {
+				digester_free(dg);
+				return r;
+			}
+		}
+		total += n;
+	}
+	m->size = total;
+	if (small) {
+		buf[total] = '\0';
+		digest_buffer(buf, (size_t)total, m->digest);
+		m->data = TAKE_PTR(buf);
+		src->mem += (size_t)total;
+	} else {
+		digester_final(dg, m->digest);
+	}
+	return 0;
+}
+
+/* Read the whole tar from fd: member names checked, contents staged. */
+static int read_tar(struct source *src, int fd, berth_err *err)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	int r = 0;
+	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
+		r = berth_error_code(err, EINVAL, "not a tar archive: %s", archive_error_string(a));
+		archive_read_free(a);
+		return r;
+	}
+	struct archive_entry *e;
+	bool first = true;
+	for (;;) {
+		int ar = archive_read_next_header(a, &e);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN) {
+			r = berth_error_code(err, EINVAL, "%s: %s",
+					     first ? "not a tar archive" : "reading the archive",
+					     archive_error_string(a));
+			break;
+		}
+		first = false;
+		const char *raw = archive_entry_pathname(e);
+		char *name;
+		if (!raw) {
+			r = berth_error_code(err, EINVAL, "archive member without a name");
+			break;
+		}
+		if ((r = clean_name(raw, "archive member", &name, err)) < 0)
+			break;
+		if (!name)
+			continue;
+		const char *hard = archive_entry_hardlink(e);
+		mode_t type = archive_entry_filetype(e);
+		if (hard) {
+			char *target = NULL;
+			if ((r = clean_name(hard, "hard link target", &target, err)) < 0) {
+				free(name);
+				break;
+			}
+			member_new(src, name)->link = target ? target : xstrdup("");
+		} else if (type == AE_IFLNK) {
+			char *target = NULL;
+			const char *t = archive_entry_symlink(e);
+			if ((r = link_target(name, t ? t : "", &target, err)) < 0) {
+				free(name);
+				break;
+			}
+			member_new(src, name)->link = target;
+		} else if (type == AE_IFREG) {
+			struct member *m = member_new(src, name);
+			if ((r = read_entry(src, a, e, m, err)) < 0)
+				break;
+		} else {
+			free(name);
+		}
+	}
+	archive_read_free(a);
+	return r;
+}
+
+/* A member of a layout directory, looked at on first use. */
+static struct member *dir_member(struct source *src, const char *name, berth_err *err)
+{
+	_cleanup_close_ int fd =
+		path_open_in_root(src->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, err);
+	if (fd < 0) {
+		if (fd == -ENOENT)
+			berth_error_code(err, ENOENT, "\"%s\" is not in the archive", name);
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		berth_error_errno(err, "stat %s", name);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		berth_error_code(err, EINVAL, "\"%s\" is not a regular file", name);
+		return NULL;
+	}
+	struct member *m = member_new(src, xstrdup(name));
+	m->from_dir = true;
+	m->size = st.st_size;
+	if ((uint64_t)st.st_size <= JSON_MAX) {
+		size_t len;
+		if (fd_read_all(fd, &m->data, &len) < 0) {
+			berth_error_errno(err, "read %s", name);
+			return NULL;
+		}
+		m->size = (int64_t)len;
+		keep_magic(m, m->data, len);
+		digest_buffer(m->data, len, m->digest);
+	}
+	return m;
+}
+
+/* The member called name, links followed; NULL with err set when absent. */
+static struct member *member_find(struct source *src, const char *raw, berth_err *err)
+{
+	_cleanup_free_ char *name = NULL;
+	if (clean_name(raw, "archive member", &name, err) < 0)
+		return NULL;
+	if (!name) {
+		berth_error_code(err, EINVAL, "\"%s\" names no file", raw);
+		return NULL;
+	}
+	for (int hop = 0; hop < LINK_HOPS; hop++) {
+		struct member *m = lookup(src, name);
+		if (!m && src->dirfd >= 0)
+			return dir_member(src, name, err);
+		if (!m) {
+			berth_error_code(err, ENOENT, "\"%s\" is not in the archive", raw);
+			return NULL;
+		}
+		if (!m->link)
+			return m;
+		free(name);
+		name = xstrdup(m->link);
+	}
+	berth_error_code(err, ELOOP, "\"%s\": too many links", raw);
+	return NULL;
+}
+
+/* The digest of a member (hashing a large layout file on first use). */
+static int member_digest(struct source *src, struct member *m, berth_err *err)
+{
+	if (m->digest[0])
+		return 0;
+	_cleanup_close_ int fd =
+		path_open_in_root(src->dirfd, m->name, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, err);
+	if (fd < 0)
+		return fd;
+	struct digester *dg = digester_new();
+	_cleanup_free_ char *buf = xmalloc(COPY_BUF);
+	int64_t total = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, COPY_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			digester_free(dg);
+			return berth_error_errno(err, "read %s", m->name);
+		}
+		if (n == 0)
+			break;
+		keep_magic(m, buf, (size_t)n);
+		digester_update(dg, buf, (size_t)n);
+		total += n;
+	}
+	m->size = total;
+	digester_final(dg, m->digest);
+	return 0;
+}
+
+/* The content of a small member (a JSON document). */
+static int member_bytes(const struct member *m, const char **data, size_t *len, berth_err *err)
+{
+	if (!m->data)
+		return berth_error_code(err, EFBIG,
+					"\"%s\": %" PRId64 " bytes, more than the %u allowed for "
+					"a JSON document",
+					m->name, m->size, JSON_MAX);
+	*data = m->data;
+	*len = (size_t)m->size;
+	return 0;
+}
+
+/* A member that must hold the blob digest (size checked when >= 0). */
+static int member_check(struct source *src, struct member *m, const char *digest, int64_t size,
+			const char *what, berth_err *err)
+{
+	int r = member_digest(src, m, err);
+	if (r < 0)
+		return r;
+	if (strcmp(m->digest, digest) != 0)
+		return berth_error_code(err, EBADMSG, "%s %s (\"%s\"): its content has digest %s",
+					what, digest, m->name, m->digest);
+	if (size >= 0 && size != m->size)
+		return berth_error_code(err, EBADMSG,
+					"%s %s (\"%s\"): %" PRId64 " bytes, its descriptor says "
+					"%" PRId64,
+					what, digest, m->name, m->size, size);
+	return 0;
+}
+
+/* The member of an OCI layout for a blob digest. */
+static struct member *blob_member(struct source *src, const char *digest, const char *what,
+				  berth_err *err)
+{
+	const char *hex = digest_hex(digest);
+	if (!hex) {
+		berth_error_code(err, EINVAL, "%s: \"%s\" is not a sha256 digest", what, digest);
+		return NULL;
+	}
+	_cleanup_free_ char *name = xasprintf("blobs/sha256/%s", hex);
+	struct member *m = member_find(src, name, err);
+	if (!m)
+		berth_error_wrap(err, "%s %s", what, digest);
+	return m;
+}
+
+static int member_commit(struct source *src, struct member *m, berth_err *err)
+{
+	if (m->stored)
+		return 0;
+	int r;
+	if (m->data) {
+		r = image_store_put_blob(src->s, m->data, (size_t)m->size, m->digest, NULL, err);
+	} else if (m->w) {
+		if (image_store_has_blob(src->s, m->digest)) {
+			blob_writer_free(m->w);
+			r = 0;
+		} else {
+			r = blob_writer_commit(m->w, m->digest, m->size, NULL, err);
+		}
+		m->w = NULL;
+	} else if (image_store_has_blob(src->s, m->digest)) {
+		r = 0;
+	} else {
+		_cleanup_close_ int fd = path_open_in_root(src->dirfd, m->name,
+							   O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, err);
+		if (fd < 0)
+			return fd;
+		r = image_store_put_blob_fd(src->s, fd, m->digest, m->size, NULL, err);
+	}
+	if (r < 0)
+		return berth_error_wrap(err, "store \"%s\"", m->name);
+	m->stored = true;
+	return 0;
+}
+
+/* ---- what a load will do ------------------------------------------------------- */
+
+struct plan_image {
+	char *manifest_digest;
+	char *index_digest; /* or NULL */
+	char *id;           /* config digest */
+	char **tags;        /* canonical, NULL-terminated */
+	char **shown;       /* familiar, for "Loaded image: ..." */
+	size_t n_tags;
+};
+
+struct plan {
+	struct member **commit; /* members to store, layers first */
+	size_t n_commit;
+	char **docs; /* generated documents (docker-archive manifests) */
+	size_t *doc_len;
+	size_t n_docs;
+	struct plan_image *img;
+	size_t n_img;
+};
+
+static void plan_release(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_docs; i++)
+		free(p->docs[i]);
+	free(p->docs);
+	free(p->doc_len);
+	for (size_t i = 0; i < p->n_img; i++) {
+		free(p->img[i].manifest_digest);
+		free(p->img[i].index_digest);
+		free(p->img[i].id);
+		strv_free(p->img[i].tags);
+		strv_free(p->img[i].shown);
+	}
+	free(p->img);
+	free(p->commit);
+}
+
+static void plan_member(struct plan *p, struct member *m)
+{
+	for (size_t i = 0; i < p->n_commit; i++)
+		if (p->commit[i] == m)
+			return;
+	p->commit = xrealloc(p->commit, (p->n_commit + 1) * sizeof(*p->commit));
+	p->commit[p->n_commit++] = m;
+}
+
+static void plan_doc(struct plan *p, char *doc)
+{
+	p->docs = xrealloc(p->docs, (p->n_docs + 1) * sizeof(*p->docs));
+	p->doc_len = xrealloc(p->doc_len, (p->n_docs + 1) * sizeof(*p->doc_len));
+	p->doc_len[p->n_docs] = strlen(doc);
+	p->docs[p->n_docs++] = doc;
+}
+
+/* The image for a manifest (one per manifest, its tags merged). */
+static struct plan_image *plan_image(struct plan *p, const char *manifest_digest,
+				     const char *index_digest, const char *id)
+{
+	for (size_t i = 0; i < p->n_img; i++)
+		if (strcmp(p->img[i].manifest_digest, manifest_digest) == 0)
+			return &p->img[i];
+	p->img = xrealloc(p->img, (p->n_img + 1) * sizeof(*p->img));
+	struct plan_image *im = &p->img[p->n_img++];
+	memset(im, 0, sizeof(*im));
+	im->manifest_digest = xstrdup(manifest_digest);
+	im->index_digest = index_digest ? xstrdup(index_digest) : NULL;
+	im->id = xstrdup(id);
+	im->tags = xcalloc(1, sizeof(char *));
+	im->shown = xcalloc(1, sizeof(char *));
+	return im;
+}
+
+static void plan_tag(struct plan_image *im, const struct image_ref *ref)
+{
+	_cleanup_free_ char *canon = image_ref_string(ref);
+	for (size_t i = 0; i < im->n_tags; i++)
+		if (strcmp(im->tags[i], canon) == 0)
+			return;
+	im->tags = xrealloc(im->tags, (im->n_tags + 2) * sizeof(char *));
+	im->shown = xrealloc(im->shown, (im->n_tags + 2) * sizeof(char *));
+	im->tags[im->n_tags] = TAKE_PTR(canon);
+	im->shown[im->n_tags] = image_ref_familiar(ref);
+	im->n_tags++;
+	im->tags[im->n_tags] = im->shown[im->n_tags] = NULL;
+}
+
+static void manifest_freep(struct image_manifest *m)
+{
+	manifest_free(m);
+}
+
+static void config_freep(struct image_config *c)
+{
+	config_free(c);
+}
+
+static void index_freep(struct image_index *i)
+{
+	index_free(i);
+}
+
+static void ref_freep(struct image_ref *r)
+{
+	image_ref_free(r);
+}
+
+static int parse_json_member(struct member *m, json_t **out, berth_err *err)
+{
+	const char *data = NULL;
+	size_t len = 0;
+	int r = member_bytes(m, &data, &len, err);
+	if (r < 0)
+		return r;
+	json_error_t je;
+	*out = json_loadb(data, len, 0, &je);
+	if (!*out)
+		return berth_error_code(err, EINVAL, "%s: not valid JSON: %s (line %d)", m->name,
+					je.text, je.line);
+	return 0;
+}
+
+/* A docker-archive: manifest.json lists the images. */
+static int plan_docker(struct source *src, struct member *mf, struct plan *p, berth_err *err)
+{
+	_cleanup_json_ json_t *doc = NULL;
+	int r = parse_json_member(mf, &doc, err);
+	if (r < 0)
+		return r;
+	if (!json_is_array(doc))
+		return berth_error_code(err, EINVAL, "manifest.json: not an array");
+	size_t i;
+	json_t *ent;
+	json_array_foreach (doc, i, ent) {
+		json_t *jc = json_object_get(ent, "Config");
+		json_t *jl = json_object_get(ent, "Layers");
+		json_t *jt = json_object_get(ent, "RepoTags");
+		if (!json_is_string(jc))
+			return berth_error_code(err, EINVAL, "manifest.json[%zu]: no Config", i);
+		if (!json_is_array(jl))
+			return berth_error_code(err, EINVAL, "manifest.json[%zu]: no Layers", i);
+		if (jt && !json_is_null(jt) && !json_is_array(jt))
+			return berth_error_code(err, EINVAL,
+						"manifest.json[%zu]: RepoTags is not an array", i);
+		const char *cname = json_string_value(jc);
+		struct member *cm = member_find(src, cname, err);
+		if (!cm)
+			return berth_error_wrap(err, "manifest.json: config");
+		const char *cdata = NULL;
+		size_t clen = 0;
+		if ((r = member_bytes(cm, &cdata, &clen, err)) < 0)
+			return r;
+		__attribute__((cleanup(config_freep))) struct image_config c = { 0 };
+		if ((r = config_parse(cdata, clen, &c, err)) < 0)
+			return berth_error_wrap(err, "\"%s\"", cname);
+		if (json_array_size(jl) != c.n_diff_ids)
+			return berth_error_code(err, EBADMSG,
+						"manifest.json: image %s lists %zu layers, its "
+						"config \"%s\" has %zu diff_ids",
+						cm->digest, json_array_size(jl), cname,
+						c.n_diff_ids);
+		json_t *layers = json_array();
+		_cleanup_json_ json_t *man = json_pack(
+			"{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
+			MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest", cm->digest,
+			"size", (json_int_t)cm->size, "layers", layers);
+		size_t k;
+		json_t *jn;
+		json_array_foreach (jl, k, jn) {
+			if (!json_is_string(jn))
+				return berth_error_code(
+					err, EINVAL, "manifest.json: Layers[%zu] is not a string",
+					k);
+			const char *lname = json_string_value(jn);
+			struct member *lm = member_find(src, lname, err);
+			if (!lm)
+				return berth_error_wrap(err, "manifest.json: layer");
+			if ((r = member_digest(src, lm, err)) < 0)
+				return r;
+			const char *mt = layer_media_type(lm);
+			/* An uncompressed layer is its DiffID; a compressed one is checked
+			 * when it is unpacked. */
+			if (strcmp(mt, MT_OCI_LAYER) == 0 && strcmp(lm->digest, c.diff_ids[k]) != 0)
+				return berth_error_code(err, EBADMSG,
+							"layer \"%s\": its content has DiffID %s, "
+							"the image config \"%s\" says %s",
+							lname, lm->digest, cname, c.diff_ids[k]);
+			json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", mt,
+								"digest", lm->digest, "size",
+								(json_int_t)lm->size));
+			plan_member(p, lm);
+		}
+		plan_member(p, cm);
+		char *body = json_dumps(man, JSON_COMPACT);
+		char mdg[IMAGE_DIGEST_BUF];
+		digest_buffer(body, strlen(body), mdg);
+		plan_doc(p, body);
+		struct plan_image *im = plan_image(p, mdg, NULL, cm->digest);
+		size_t t;
+		json_t *jtag;
+		json_array_foreach (jt, t, jtag) {
+			if (!json_is_string(jtag))
+				return berth_error_code(err, EINVAL,
+							"manifest.json: RepoTags[%zu] is not a "
+							"string",
+							t);
+			__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+			if ((r = image_ref_parse(json_string_value(jtag), &ref, err)) < 0)
+				return berth_error_wrap(err, "manifest.json: RepoTags");
+			if (!ref.tag || ref.digest)
+				return berth_error_code(err, EINVAL,
+							"manifest.json: RepoTags: \"%s\" is not a "
+							"name:tag",
+							json_string_value(jtag));
+			plan_tag(im, &ref);
+		}
+	}
+	return 0;
+}
+
+/* The name an OCI index entry gives its image, or none: a full reference in
+ * io.containerd.image.name (containerd, Docker 25+) or in ref.name; a
+ * ref.name that is only a tag (skopeo's oci:DIR:TAG, Docker 25+) names no
+ * repository, and the image is loaded untagged, as Docker does. */
+static int entry_name(json_t *entry, struct image_ref *ref, bool *named, berth_err *err)
+{
+	*named = false;
+	json_t *ann = json_object_get(entry, "annotations");
+	const char *full = json_string_value(json_object_get(ann, ANN_CONTAINERD_NAME));
+	const char *refname = json_string_value(json_object_get(ann, ANN_REF_NAME));
+	if (!full && refname && strpbrk(refname, "/:@"))
+		full = refname;
+	if (!full)
+		return 0;
+	int r = image_ref_parse(full, ref, err);
+	if (r < 0)
+		return berth_error_wrap(err, "index.json: annotation");
+	if (!ref->tag) {
+		image_ref_free(ref);
+		return 0;
+	}
+	free(ref->digest);
+	ref->digest = NULL;
+	*named = true;
+	return 0;
+}
+
+/* One image manifest of an OCI layout: the manifest, its config and layers. */
+static int plan_oci_manifest(struct source *src, struct member *mm, const char *index_digest,
+			     struct plan *p, struct plan_image **out, berth_err *err)
+{
+	const char *data = NULL;
+	size_t len = 0;
+	int r = member_bytes(mm, &data, &len, err);
+	if (r < 0)
+		return r;
+	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
+	if ((r = manifest_parse(data, len, &m, err)) < 0)
+		return berth_error_wrap(err, "manifest %s", mm->digest);
+	struct member *cm = blob_member(src, m.config.digest, "config", err);
+	if (!cm)
+		return -ENOENT;
+	if ((r = member_check(src, cm, m.config.digest, m.config.size, "config", err)) < 0)
+		return r;
+	const char *cdata = NULL;
+	size_t clen = 0;
+	if ((r = member_bytes(cm, &cdata, &clen, err)) < 0)
+		return r;
+	__attribute__((cleanup(config_freep))) struct image_config c = { 0 };
+	if ((r = config_parse(cdata, clen, &c, err)) < 0)
+		return berth_error_wrap(err, "config %s", m.config.digest);
+	if (c.n_diff_ids != m.n_layers)
+		return berth_error_code(err, EBADMSG,
+					"manifest %s lists %zu layers, its config %s has %zu "
+					"diff_ids",
+					mm->digest, m.n_layers, m.config.digest, c.n_diff_ids);
+	for (size_t i = 0; i < m.n_layers; i++) {
+		const struct image_desc *d = &m.layers[i];
+		struct member *lm = blob_member(src, d->digest, "layer", err);
+		if (!lm)
+			return -ENOENT;
+		if ((r = member_check(src, lm, d->digest, d->size, "layer", err)) < 0)
+			return r;
+		if (strcmp(layer_media_type(lm), MT_OCI_LAYER) == 0 &&
+		    strcmp(d->digest, c.diff_ids[i]) != 0)
+			return berth_error_code(err, EBADMSG,
+						"layer %s: its content has DiffID %s, the image "
+						"config %s says %s",
+						d->digest, d->digest, m.config.digest,
+						c.diff_ids[i]);
+		plan_member(p, lm);
+	}
+	plan_member(p, cm);
+	plan_member(p, mm);
+	*out = plan_image(p, mm->digest, index_digest, m.config.digest);
+	return 0;
+}
+
+/* An OCI layout: index.json names the images. */
+static int plan_oci(struct source *src, struct member *ixm, struct plan *p, berth_err *err)
+{
+	berth_err lerr = BERTH_ERR_INIT;
+	struct member *lay = member_find(src, "oci-layout", &lerr);
+	berth_err_clear(&lerr);
+	int r;
+	if (lay) {
+		_cleanup_json_ json_t *l = NULL;
+		if ((r = parse_json_member(lay, &l, err)) < 0)
+			return r;
+		const char *v = json_string_value(json_object_get(l, "imageLayoutVersion"));
+		if (!v || strcmp(v, "1.0.0") != 0)
+			return berth_error_code(err, ENOTSUP,
+						"oci-layout: imageLayoutVersion \"%s\" is not "
+						"supported (only 1.0.0)",
+						v ? v : "");
+	}
+	_cleanup_json_ json_t *doc = NULL;
+	if ((r = parse_json_member(ixm, &doc, err)) < 0)
+		return r;
+	__attribute__((cleanup(index_freep))) struct image_index idx = { 0 };
+	if ((r = index_parse(ixm->data, (size_t)ixm->size, &idx, err)) < 0)
+		return berth_error_wrap(err, "index.json");
+	json_t *entries = json_object_get(doc, "manifests");
+	__attribute__((cleanup(platform_free))) struct image_platform host = { 0 };
+	platform_default(&host);
+	for (size_t i = 0; i < idx.n_manifests; i++) {
+		const struct image_desc *d = &idx.manifests[i];
+		struct member *em = blob_member(src, d->digest, "index.json: manifest", err);
+		if (!em)
+			return -ENOENT;
+		if ((r = member_check(src, em, d->digest, d->size, "manifest", err)) < 0)
+			return r;
+		const char *data = NULL;
+		size_t len = 0;
+		if ((r = member_bytes(em, &data, &len, err)) < 0)
+			return r;
+		enum manifest_kind kind = manifest_kind(data, len, d->media_type, err);
+		if (kind == MANIFEST_UNKNOWN)
+			return berth_error_wrap(err, "index.json: %s", d->digest);
+		struct member *mm = em;
+		const char *index_digest = NULL;
+		if (kind == MANIFEST_INDEX) {
+			__attribute__((cleanup(index_freep))) struct image_index sub = { 0 };
+			if ((r = index_parse(data, len, &sub, err)) < 0)
+				return berth_error_wrap(err, "index %s", d->digest);
+			int k = index_select(&sub, &host, err);
+			if (k < 0)
+				return berth_error_wrap(err, "index %s", d->digest);
+			const struct image_desc *sd = &sub.manifests[k];
+			if (!(mm = blob_member(src, sd->digest, "manifest", err)))
+				return -ENOENT;
+			if ((r = member_check(src, mm, sd->digest, sd->size, "manifest", err)) < 0)
+				return r;
+			index_digest = d->digest;
+			plan_member(p, em);
+		}
+		struct plan_image *im = NULL;
+		if ((r = plan_oci_manifest(src, mm, index_digest, p, &im, err)) < 0)
+			return r;
+		__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+		bool named;
+		if ((r = entry_name(json_array_get(entries, i), &ref, &named, err)) < 0)
+			return r;
+		if (named)
+			plan_tag(im, &ref);
+	}
+	return 0;
+}
+
+/* Store the blobs, then add the images; on failure, remove what this load
+ * added that was not there before. */
+static int plan_apply(struct source *src, struct plan *p, char ***loaded, berth_err *err)
+{
+	int r;
+	for (size_t i = 0; i < p->n_commit; i++)
+		if ((r = member_commit(src, p->commit[i], err)) < 0)
+			return r;
+	for (size_t i = 0; i < p->n_docs; i++)
+		if ((r = image_store_put_blob(src->s, p->docs[i], p->doc_len[i], NULL, NULL, err)) <
+		    0)
+			return r;
+	_cleanup_strv_ char **fresh = xcalloc(p->n_img + 1, sizeof(char *));
+	size_t n_fresh = 0;
+	_cleanup_strv_ char **lines = xcalloc(1, sizeof(char *));
+	size_t n_lines = 0;
+	for (size_t i = 0; i < p->n_img; i++) {
+		struct plan_image *im = &p->img[i];
+		struct image_info before;
+		berth_err ierr = BERTH_ERR_INIT;
+		bool existed = image_store_info(src->s, im->id, &before, &ierr) == 0;
+		berth_err_clear(&ierr);
+		/* Adding an image anew replaces its row: keep the names it had. */
+		_cleanup_strv_ char **had = existed ? TAKE_PTR(before.tags) : NULL;
+		if (existed)
+			image_info_free(&before);
+		struct image_add a = {
+			.manifest_digest = im->manifest_digest,
+			.index_digest = im->index_digest,
+			.tags = (const char *const *)im->tags,
+		};
+		char *id = NULL;
+		r = image_store_add_image(src->s, &a, &id, err);
+		for (size_t k = 0; r == 0 && had && had[k]; k++)
+			r = image_store_tag(src->s, id, had[k], err);
+		if (r < 0) {
+			free(id);
+			for (size_t k = 0; k < n_fresh; k++) {
+				berth_err rerr = BERTH_ERR_INIT;
+				image_store_remove(src->s, fresh[k], true, &rerr);
+				berth_err_clear(&rerr);
+			}
+			return r;
+		}
+		if (!existed)
+			fresh[n_fresh++] = xstrdup(id);
+		size_t add = im->n_tags ? im->n_tags : 1;
+		lines = xrealloc(lines, (n_lines + add + 1) * sizeof(char *));
+		for (size_t k = 0; k < im->n_tags; k++)
+			lines[n_lines++] = xasprintf("Loaded image: %s", im->shown[k]);
+		if (!im->n_tags)
+			lines[n_lines++] = xasprintf("Loaded image ID: %s", id);
+		lines[n_lines] = NULL;
+		free(id);
+	}
+	if (loaded)
+		*loaded = TAKE_PTR(lines);
+	return 0;
+}
+
+static int load_source(struct source *src, char ***loaded, berth_err *err)
+{
+	__attribute__((cleanup(plan_release))) struct plan p = { 0 };
+	berth_err ferr = BERTH_ERR_INIT;
+	struct member *mf = member_find(src, "manifest.json", &ferr);
+	berth_err_clear(&ferr);
+	int r;
+	if (mf) {
+		r = plan_docker(src, mf, &p, err);
+	} else {
+		struct member *ix = member_find(src, "index.json", &ferr);
+		berth_err_clear(&ferr);
+		if (!ix)
+			return berth_error_code(err, EINVAL,
+						"neither a docker-archive (no manifest.json) nor "
+						"an OCI layout (no index.json)");
+		r = plan_oci(src, ix, &p, err);
+	}
+	if (r < 0)
+		return r;
+	if (!p.n_img)
+		return berth_error_code(err, EINVAL, "the archive holds no image");
+	return plan_apply(src, &p, loaded, err);
+}
+
+int image_load(struct image_store *s, int fd, char ***loaded, berth_err *err)
+{
+	__attribute__((cleanup(source_release))) struct source src = { .s = s, .dirfd = -1 };
+	int r = read_tar(&src, fd, err);
+	if (r < 0)
+		return r;
+	return load_source(&src, loaded, err);
+}
+
+int image_load_dir(struct image_store *s, const char *dir, char ***loaded, berth_err *err)
+{
+	__attribute__((cleanup(source_release))) struct source src = { .s = s, .dirfd = -1 };
+	src.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (src.dirfd < 0)
+		return berth_error_errno(err, "open %s", dir);
+	int r = load_source(&src, loaded, err);
+	return r < 0 ? berth_error_wrap(err, "%s", dir) : 0;
+}
+
+/* ---- save ------------------------------------------------------------------- */
+
+struct save_image {
+	char *id;
+	char **refs; /* canonical name:tag refs to write, NULL-terminated */
+	size_t n_refs;
+	struct image_info info;
+	struct image_manifest m;
+	char *config;
+	size_t config_len;
+	struct image_config c;
+};
+
+struct saver {
+	struct image_store *s;
+	struct archive *a;
+	struct save_image *img;
+	size_t n;
+	char **written; /* names already in the tar */
+	size_t n_written;
+};
+
+static void saver_release(struct saver *sv)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		struct save_image *im = &sv->img[i];
+		free(im->id);
+		strv_free(im->refs);
+		image_info_free(&im->info);
+		manifest_free(&im->m);
+		free(im->config);
+		config_free(&im->c);
+	}
+	free(sv->img);
+	for (size_t i = 0; i < sv->n_written; i++)
+		free(sv->written[i]);
+	free(sv->written);
+	if (sv->a)
+		archive_write_free(sv->a);
+}
+
+static int save_image_add(struct saver *sv, const char *id, const char *ref, berth_err *err)
+{
+	struct save_image *im = NULL;
+	for (size_t i = 0; i < sv->n && !im; i++)
+		if (strcmp(sv->img[i].id, id) == 0)
+			im = &sv->img[i];
+	if (!im) {
+		sv->img = xrealloc(sv->img, (sv->n + 1) * sizeof(*sv->img));
+		im = &sv->img[sv->n++];
+		memset(im, 0, sizeof(*im));
+		im->id = xstrdup(id);
+		im->refs = xcalloc(1, sizeof(char *));
+		int r = image_store_info(sv->s, id, &im->info, err);
+		if (r < 0)
+			return r;
+		_cleanup_free_ char *mbody = NULL;
+		size_t mlen;
+		if ((r = image_store_read_blob(sv->s, im->info.manifest_digest, MANIFEST_MAX_SIZE,
+					       &mbody, &mlen, err)) < 0 ||
+		    (r = manifest_parse(mbody, mlen, &im->m, err)) < 0)
+			return berth_error_wrap(err, "image %s", id);
+		if ((r = image_store_read_blob(sv->s, id, MANIFEST_MAX_SIZE, &im->config,
+					       &im->config_len, err)) < 0 ||
+		    (r = config_parse(im->config, im->config_len, &im->c, err)) < 0)
+			return berth_error_wrap(err, "image %s", id);
+		if (im->m.n_layers != im->c.n_diff_ids)
+			return berth_error_code(err, EBADMSG,
+						"image %s: its manifest lists %zu layers, its "
+						"config %zu",
+						id, im->m.n_layers, im->c.n_diff_ids);
+	}
+	if (!ref)
+		return 0;
+	for (size_t i = 0; i < im->n_refs; i++)
+		if (strcmp(im->refs[i], ref) == 0)
+			return 0;
+	im->refs = xrealloc(im->refs, (im->n_refs + 2) * sizeof(char *));
+	im->refs[im->n_refs++] = xstrdup(ref);
+	im->refs[im->n_refs] = NULL;
+	return 0;
+}
+
+/* What `docker save NAME` saves: a bare repository name means every tag of
+ * it; name:tag that tag; an id (or prefix) or a digest the image, untagged. */
+static int save_collect(struct saver *sv, const char *name, berth_err *err)
+{
+	__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+	berth_err perr = BERTH_ERR_INIT;
+	int r;
+	if (image_ref_parse_name(name, &ref, &perr) == 0) {
+		_cleanup_free_ char *repo = image_ref_repo(&ref);
+		size_t rl = strlen(repo);
+		struct image_info *list = NULL;
+		size_t n = 0, found = 0;
+		if ((r = image_store_list(sv->s, &list, &n, err)) < 0)
+			return r;
+		for (size_t i = 0; i < n && r == 0; i++)
+			for (size_t k = 0; list[i].tags[k] && r == 0; k++)
+				if (strncmp(list[i].tags[k], repo, rl) == 0 &&
+				    list[i].tags[k][rl] == ':') {
+					r = save_image_add(sv, list[i].id, list[i].tags[k], err);
+					found++;
+				}
+		image_info_list_free(list, n);
+		if (r < 0 || found)
+			return r;
+	}
+	berth_err_clear(&perr);
+	_cleanup_free_ char *id = NULL;
+	if ((r = image_store_resolve(sv->s, name, &id, err)) < 0)
+		return r;
+	image_ref_free(&ref);
+	memset(&ref, 0, sizeof(ref));
+	_cleanup_free_ char *canon = NULL;
+	if (image_ref_parse(name, &ref, &perr) == 0 && ref.tag && !ref.digest) {
+		canon = image_ref_string(&ref);
+		/* Only when the tag is what found it (not an id that parses as a name). */
+		_cleanup_free_ char *tid = NULL;
+		berth_err terr = BERTH_ERR_INIT;
+		if (image_store_resolve(sv->s, canon, &tid, &terr) < 0 || strcmp(tid, id) != 0) {
+			free(canon);
+			canon = NULL;
+		}
+		berth_err_clear(&terr);
+	}
+	berth_err_clear(&perr);
+	return save_image_add(sv, id, canon, err);
+}
+
+static bool saver_seen(struct saver *sv, const char *name)
+{
+	for (size_t i = 0; i < sv->n_written; i++)
+		if (strcmp(sv->written[i], name) == 0)
+			return true;
+	sv->written = xrealloc(sv->written, (sv->n_written + 1) * sizeof(char *));
+	sv->written[sv->n_written++] = xstrdup(name);
+	return false;
+}
+
+static int tar_header(struct saver *sv, const char *name, mode_t type, int64_t size,
+		      const char *symlink, time_t mtime, berth_err *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : type == AE_IFLNK ? 0777 : 0644);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_mtime(e, mtime, 0);
+	if (type == AE_IFREG)
+		archive_entry_set_size(e, size);
+	if (symlink)
+		archive_entry_set_symlink(e, symlink);
+	int ar = archive_write_header(sv->a, e);
+	archive_entry_free(e);
+	if (ar < ARCHIVE_WARN)
+		return berth_error_code(err, EIO, "write %s: %s", name,
+					archive_error_string(sv->a));
+	return 0;
+}
+
+static int tar_data(struct saver *sv, const char *name, const void *buf, size_t n, berth_err *err)
+{
+	while (n) {
+		la_ssize_t w = archive_write_data(sv->a, buf, n);
+		if (w <= 0)
+			return berth_error_code(err, EIO, "write %s: %s", name,
+						w < 0 ? archive_error_string(sv->a)
+						      : "more data than its size");
+		buf = (const char *)buf + w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int tar_file(struct saver *sv, const char *name, const void *data, size_t len, time_t mtime,
+		    berth_err *err)
+{
+	int r = tar_header(sv, name, AE_IFREG, (int64_t)len, NULL, mtime, err);
+	return r < 0 ? r : tar_data(sv, name, data, len, err);
+}
+
+static int tar_json(struct saver *sv, const char *name, json_t *doc, size_t flags, time_t mtime,
+		    berth_err *err)
+{
+	_cleanup_free_ char *s = json_dumps(doc, JSON_COMPACT | flags);
+	return tar_file(sv, name, s, strlen(s), mtime, err);
+}
+
+/* A blob copied as stored. */
+static int tar_blob(struct saver *sv, const char *name, const char *digest, time_t mtime,
+		    berth_err *err)
+{
+	int64_t size;
+	_cleanup_close_ int fd = image_store_open_blob(sv->s, digest, &size, err);
+	if (fd < 0)
+		return fd;
+	int r = tar_header(sv, name, AE_IFREG, size, NULL, mtime, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *buf = xmalloc(COPY_BUF);
+	int64_t left = size;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < COPY_BUF ? (size_t)left : COPY_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berth_error_errno(err, "read blob %s", digest);
+		if (n == 0)
+			return berth_error_code(err, EIO, "blob %s shrank while it was read",
+						digest);
+		if ((r = tar_data(sv, name, buf, (size_t)n, err)) < 0)
+			return r;
+		left -= n;
+	}
+	return 0;
+}
+
+/* A layer as an uncompressed tar (docker-archives hold layer.tar): a gzip or
+ * zstd blob is inflated on the way, and must give its DiffID and the size
+ * the store measured when it unpacked it. */
+static int tar_layer(struct saver *sv, const char *name, const char *blob, const char *diff_id,
+		     int64_t tar_size, time_t mtime, berth_err *err)
+{
+	int64_t size;
+	_cleanup_close_ int fd = image_store_open_blob(sv->s, blob, &size, err);
+	if (fd < 0)
+		return berth_error_wrap(err, "layer %s", diff_id);
+	unsigned char mg[4] = { 0 };
+	ssize_t got = pread(fd, mg, sizeof(mg), 0);
+	if (got < 0)
+		return berth_error_errno(err, "read blob %s", blob);
+	struct member probe = { .n_magic = (size_t)got };
+	memcpy(probe.magic, mg, sizeof(mg));
+	if (strcmp(layer_media_type(&probe), MT_OCI_LAYER) == 0) {
+		fd = -1;
+		return tar_blob(sv, name, blob, mtime, err);
+	}
+	int r = tar_header(sv, name, AE_IFREG, tar_size, NULL, mtime, err);
+	if (r < 0)
+		return r;
+	struct archive *in = archive_read_new();
+	archive_read_support_filter_all(in);
+	archive_read_support_format_raw(in);
+	struct archive_entry *e;
+	if (archive_read_open_fd(in, fd, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(in, &e) != ARCHIVE_OK) {
+		r = berth_error_code(err, EIO, "layer %s: %s", blob, archive_error_string(in));
+		archive_read_free(in);
+		return r;
+	}
+	struct digester *dg = digester_new();
+	_cleanup_free_ char *buf = xmalloc(COPY_BUF);
+	int64_t total = 0;
+	for (;;) {
+		la_ssize_t n = archive_read_data(in, buf, COPY_BUF);
+		if (n < 0) {
+			r = berth_error_code(err, EIO, "layer %s: %s", blob,
+					     archive_error_string(in));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (total + n > tar_size) {
+			r = berth_error_code(err, EBADMSG,
+					     "layer %s: inflates to more than the %" PRId64
+					     " bytes it had when it was unpacked",
+					     blob, tar_size);
+			break;
+		}
+		digester_update(dg, buf, (size_t)n);
+		if ((r = tar_data(sv, name, buf, (size_t)n, err)) < 0)
+			break;
+		total += n;
+	}
+	archive_read_free(in);
+	char d[IMAGE_DIGEST_BUF];
+	digester_final(dg, d);
+	if (r < 0)
+		return r;
+	if (total != tar_size)
+		return berth_error_code(err, EBADMSG,
+					"layer %s: inflates to %" PRId64 " bytes, %" PRId64
+					" when it was unpacked",
+					blob, total, tar_size);
+	if (strcmp(d, diff_id) != 0)
+		return berth_error_code(err, EBADMSG, "layer %s: inflates to DiffID %s, not %s",
+					blob, d, diff_id);
+	return 0;
+}
+
+/* An RFC 3339 time as seconds since the epoch; 0 when unparsable. */
+static time_t parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	int n = 0;
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	const char *p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	int oh, om;
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%d:%d", &oh, &om) == 2)
+		t -= (*p == '+' ? 1 : -1) * (time_t)(oh * 3600 + om * 60);
+	return t < 0 ? 0 : t;
+}
+
+/* Go's encoding of an empty container.Config, as Docker's v1 layer json
+ * files carry it. */
+#define EMPTY_CONTAINER_CONFIG                                                                     \
+	"{\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,"              \
+	"\"AttachStdout\":false,\"AttachStderr\":false,\"Tty\":false,\"OpenStdin\":false,"         \
+	"\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"\",\"Volumes\":null,"           \
+	"\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":null}"
+
+/* The v1 image json of layer i as Docker 20.10 computes it (image/v1
+ * CreateID): the layers below the top carry only the creation time; the top
+ * one the image's own v1 fields. */
+static json_t *v1_json(const struct save_image *im, size_t i)
+{
+	json_t *cfg = im->c.json;
+	const char *created = im->c.created ? im->c.created : "0001-01-01T00:00:00Z";
+	json_t *o = json_object();
+	bool top = i + 1 == im->m.n_layers;
+	if (top && json_object_get(cfg, "comment"))
+		json_object_set(o, "comment", json_object_get(cfg, "comment"));
+	json_object_set_new(o, "created", json_string(created));
+	static const char *const top_keys[] = { "container",      "container_config",
+						"docker_version", "author",
+						"config",         "architecture",
+						"variant",        "os" };
+	for (size_t k = 0; k < ARRAY_SIZE(top_keys); k++) {
+		json_t *v = top ? json_object_get(cfg, top_keys[k]) : NULL;
+		if (v)
+			json_object_set(o, top_keys[k], v);
+		else if (strcmp(top_keys[k], "container_config") == 0)
+			json_object_set_new(o, "container_config",
+					    json_loads(EMPTY_CONTAINER_CONFIG, 0, NULL));
+	}
+	return o;
+}
+
+static int save_docker(struct saver *sv, berth_err *err)
+{
+	_cleanup_json_ json_t *manifest = json_array();
+	_cleanup_json_ json_t *repos = json_object();
+	int r;
+	for (size_t i = 0; i < sv->n; i++) {
+		struct save_image *im = &sv->img[i];
+		time_t mtime = parse_time(im->c.created);
+		_cleanup_strv_ char **chains = layer_chain_ids(im->c.diff_ids, im->c.n_diff_ids);
+		json_t *layers = json_array();
+		json_t *tags = im->n_refs ? json_array() : json_null();
+		json_array_append_new(manifest,
+				      json_pack("{s:s+, s:o, s:o}", "Config", digest_hex(im->id),
+						".json", "RepoTags", tags, "Layers", layers));
+		char parent[IMAGE_DIGEST_BUF] = "";
+		for (size_t k = 0; k < im->m.n_layers; k++) {
+			_cleanup_json_ json_t *v1 = v1_json(im, k);
+			_cleanup_json_ json_t *idj = json_deep_copy(v1);
+			json_object_set_new(idj, "layer_id", json_string(chains[k]));
+			if (parent[0])
+				json_object_set_new(idj, "parent", json_string(parent));
+			_cleanup_free_ char *ids = json_dumps(idj, JSON_COMPACT | JSON_SORT_KEYS);
+			char v1id[IMAGE_DIGEST_BUF];
+			digest_buffer(ids, strlen(ids), v1id);
+			const char *hex = digest_hex(v1id);
+			_cleanup_free_ char *lname = xasprintf("%s/layer.tar", hex);
+			json_array_append_new(layers, json_string(lname));
+			if (!saver_seen(sv, hex)) {
+				/* Docker's field order: id, parent, then the rest. */
+				_cleanup_json_ json_t *file = json_pack("{s:s}", "id", hex);
+				if (parent[0])
+					json_object_set_new(file, "parent",
+							    json_string(digest_hex(parent)));
+				json_object_update(file, v1);
+				if (!json_object_get(file, "os") && im->c.os)
+					json_object_set_new(file, "os", json_string(im->c.os));
+				_cleanup_free_ char *dn = xasprintf("%s/", hex);
+				_cleanup_free_ char *vn = xasprintf("%s/VERSION", hex);
+				_cleanup_free_ char *jn = xasprintf("%s/json", hex);
+				if ((r = tar_header(sv, dn, AE_IFDIR, 0, NULL, mtime, err)) < 0 ||
+				    (r = tar_file(sv, vn, "1.0", 3, mtime, err)) < 0 ||
+				    (r = tar_json(sv, jn, file, 0, mtime, err)) < 0)
+					return r;
+				/* A layer already written under another v1 id is a symlink
+				 * to it, as Docker writes it. */
+				_cleanup_free_ char *dkey = xasprintf("diff:%s", im->c.diff_ids[k]);
+				const char *prev = NULL;
+				for (size_t w = 0; w < sv->n_written; w++)
+					if (strncmp(sv->written[w], dkey, strlen(dkey)) == 0 &&
+					    sv->written[w][strlen(dkey)] == '=')
+						prev = sv->written[w] + strlen(dkey) + 1;
+				if (prev) {
+					_cleanup_free_ char *target =
+						xasprintf("../%s/layer.tar", prev);
+					r = tar_header(sv, lname, AE_IFLNK, 0, target, mtime, err);
+				} else {
+					r = tar_layer(sv, lname, im->m.layers[k].digest,
+						      im->c.diff_ids[k], im->info.layer_sizes[k],
+						      mtime, err);
+					_cleanup_free_ char *mark = xasprintf("%s=%s", dkey, hex);
+					saver_seen(sv, mark);
+				}
+				if (r < 0)
+					return r;
+			}
+			memcpy(parent, v1id, sizeof(parent));
+		}
+		_cleanup_free_ char *cname = xasprintf("%s.json", digest_hex(im->id));
+		if (!saver_seen(sv, cname) &&
+		    (r = tar_file(sv, cname, im->config, im->config_len, mtime, err)) < 0)
+			return r;
+		for (size_t k = 0; k < im->n_refs; k++) {
+			__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+			if (image_ref_parse(im->refs[k], &ref, err) < 0)
+				return -EINVAL;
+			json_array_append_new(tags, json_string_nocheck(image_ref_familiar(&ref)));
+			_cleanup_free_ char *fam = image_ref_familiar_repo(&ref);
+			json_t *rt = json_object_get(repos, fam);
+			if (!rt)
+				json_object_set_new(repos, fam, rt = json_object());
+			if (parent[0])
+				json_object_set_new(rt, ref.tag, json_string(digest_hex(parent)));
+		}
+	}
+	if ((r = tar_json(sv, "manifest.json", manifest, 0, 0, err)) < 0)
+		return r;
+	if (json_object_size(repos) &&
+	    (r = tar_json(sv, "repositories", repos, JSON_SORT_KEYS, 0, err)) < 0)
+		return r;
+	return 0;
+}
+
+static int save_oci(struct saver *sv, berth_err *err)
+{
+	int r = tar_file(sv, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0, err);
+	if (r < 0)
+		return r;
+	json_t *entries = json_array();
+	_cleanup_json_ json_t *index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType",
+						 MT_OCI_INDEX, "manifests", entries);
+	if ((r = tar_header(sv, "blobs/", AE_IFDIR, 0, NULL, 0, err)) < 0 ||
+	    (r = tar_header(sv, "blobs/sha256/", AE_IFDIR, 0, NULL, 0, err)) < 0)
+		return r;
+	for (size_t i = 0; i < sv->n; i++) {
+		struct save_image *im = &sv->img[i];
+		const char *blobs[im->m.n_layers + 2];
+		for (size_t k = 0; k < im->m.n_layers; k++)
+			blobs[k] = im->m.layers[k].digest;
+		blobs[im->m.n_layers] = im->id;
+		blobs[im->m.n_layers + 1] = im->info.manifest_digest;
+		for (size_t k = 0; k < im->m.n_layers + 2; k++) {
+			_cleanup_free_ char *name =
+				xasprintf("blobs/sha256/%s", digest_hex(blobs[k]));
+			if (!saver_seen(sv, name) && (r = tar_blob(sv, name, blobs[k], 0, err)) < 0)
+				return r;
+		}
+		int64_t msize;
+		_cleanup_close_ int mfd =
+			image_store_open_blob(sv->s, im->info.manifest_digest, &msize, err);
+		if (mfd < 0)
+			return mfd;
+		for (size_t k = 0; k < (im->n_refs ? im->n_refs : 1); k++) {
+			json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType",
+					      im->info.manifest_media_type, "digest",
+					      im->info.manifest_digest, "size", (json_int_t)msize);
+			if (im->n_refs) {
+				__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+				if (image_ref_parse(im->refs[k], &ref, err) < 0) {
+					json_decref(d);
+					return -EINVAL;
+				}
+				json_object_set_new(d, "annotations",
+						    json_pack("{s:s, s:s}", ANN_CONTAINERD_NAME,
+							      im->refs[k], ANN_REF_NAME, ref.tag));
+			}
+			json_array_append_new(entries, d);
+		}
+	}
+	return tar_json(sv, "index.json", index, 0, 0, err);
+}
+
+int image_save(struct image_store *s, const char *const *names, size_t n,
+	       enum image_archive_format fmt, int outfd, berth_err *err)
+{
+	__attribute__((cleanup(saver_release))) struct saver sv = { .s = s };
+	int r;
+	for (size_t i = 0; i < n; i++)
+		if ((r = save_collect(&sv, names[i], err)) < 0)
+			return r;
+	sv.a = archive_write_new();
+	archive_write_set_format_pax_restricted(sv.a);
+	archive_write_set_bytes_in_last_block(sv.a, 1);
+	if (archive_write_open_fd(sv.a, outfd) != ARCHIVE_OK)
+		return berth_error_code(err, EIO, "write archive: %s", archive_error_string(sv.a));
+	r = fmt == IMAGE_ARCHIVE_OCI ? save_oci(&sv, err) : save_docker(&sv, err);
+	if (r < 0)
+		return r;
+	if (archive_write_close(sv.a) != ARCHIVE_OK)
+		return berth_error_code(err, EIO, "write archive: %s", archive_error_string(sv.a));
+	return 0;
+}
