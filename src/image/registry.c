@@ -10,6 +10,7 @@
  * times with exponential back-off; a blob download resumes with Range from
  * the bytes the sink already has.
  */
+#include "image/lazy_curl.h"
 #include "image/registry.h"
 
 #include <arpa/inet.h>
@@ -1138,6 +1139,8 @@ int registry_client_new(const char *domain, const struct registry_opts *opts,
 	if (!domain || !*domain || strpbrk(domain, "/?#@ \t\r\n"))
 		return berth_error_code(err, EINVAL, "registry '%s': not a host[:port]",
 					domain ? domain : "");
+	if (lazy_curl_load(err) < 0)
+		return berth_error_wrap(err, "registry %s", domain);
 	pthread_once(&curl_once, curl_global);
 	if (curl_init_rc != CURLE_OK)
 		return berth_error_code(err, EIO, "registry %s: libcurl: %s", domain,
