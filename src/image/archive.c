@@ -864,19 +864,26 @@ static int plan_oci(struct source *src, struct member *ixm, struct plan *p, bert
 	return 0;
 }
 
-/* Store the blobs, then add the images; on failure, remove what this load
- * added that was not there before. */
-static int plan_apply(struct source *src, struct plan *p, char ***loaded, berth_err *err)
+/* Blobs this load stored that were not in the store before. */
+struct new_blobs {
+	char **v;
+	size_t n;
+};
+
+static void new_blob(struct new_blobs *nb, struct image_store *s, const char *digest)
 {
-	int r;
-	for (size_t i = 0; i < p->n_commit; i++)
-		if ((r = member_commit(src, p->commit[i], err)) < 0)
-			return r;
-	for (size_t i = 0; i < p->n_docs; i++)
-		if ((r = image_store_put_blob(src->s, p->docs[i], p->doc_len[i], NULL, NULL, err)) <
-		    0)
-			return r;
-	_cleanup_strv_ char **fresh = xcalloc(p->n_img + 1, sizeof(char *));
+	if (image_store_has_blob(s, digest))
+		return;
+	nb->v = xrealloc(nb->v, (nb->n + 2) * sizeof(char *));
+	nb->v[nb->n++] = xstrdup(digest);
+	nb->v[nb->n] = NULL;
+}
+
+/* Add the images of the plan, their blobs stored; *fresh gets the ids of
+ * those that were not in the store before. */
+static int plan_add(struct source *src, struct plan *p, char **fresh, char ***loaded,
+		    berth_err *err)
+{
 	size_t n_fresh = 0;
 	_cleanup_strv_ char **lines = xcalloc(1, sizeof(char *));
 	size_t n_lines = 0;
@@ -895,21 +902,14 @@ static int plan_apply(struct source *src, struct plan *p, char ***loaded, berth_
 			.index_digest = im->index_digest,
 			.tags = (const char *const *)im->tags,
 		};
-		char *id = NULL;
-		r = image_store_add_image(src->s, &a, &id, err);
+		_cleanup_free_ char *id = NULL;
+		int r = image_store_add_image(src->s, &a, &id, err);
+		if (r == 0 && !existed)
+			fresh[n_fresh++] = xstrdup(id);
 		for (size_t k = 0; r == 0 && had && had[k]; k++)
 			r = image_store_tag(src->s, id, had[k], err);
-		if (r < 0) {
-			free(id);
-			for (size_t k = 0; k < n_fresh; k++) {
-				berth_err rerr = BERTH_ERR_INIT;
-				image_store_remove(src->s, fresh[k], true, &rerr);
-				berth_err_clear(&rerr);
-			}
+		if (r < 0)
 			return r;
-		}
-		if (!existed)
-			fresh[n_fresh++] = xstrdup(id);
 		size_t add = im->n_tags ? im->n_tags : 1;
 		lines = xrealloc(lines, (n_lines + add + 1) * sizeof(char *));
 		for (size_t k = 0; k < im->n_tags; k++)
@@ -917,11 +917,42 @@ static int plan_apply(struct source *src, struct plan *p, char ***loaded, berth_
 		if (!im->n_tags)
 			lines[n_lines++] = xasprintf("Loaded image ID: %s", id);
 		lines[n_lines] = NULL;
-		free(id);
 	}
 	if (loaded)
 		*loaded = TAKE_PTR(lines);
 	return 0;
+}
+
+/* Store the blobs, then add the images. A failure here (a compressed layer
+ * whose DiffID is wrong, a tar the unpacker refuses, a full disk) takes back
+ * the images this load created and the blobs no other image uses. */
+static int plan_apply(struct source *src, struct plan *p, char ***loaded, berth_err *err)
+{
+	struct new_blobs nb = { 0 };
+	_cleanup_strv_ char **fresh = xcalloc(p->n_img + 1, sizeof(char *));
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < p->n_commit; i++) {
+		new_blob(&nb, src->s, p->commit[i]->digest);
+		r = member_commit(src, p->commit[i], err);
+	}
+	for (size_t i = 0; r == 0 && i < p->n_docs; i++) {
+		char d[IMAGE_DIGEST_BUF];
+		digest_buffer(p->docs[i], p->doc_len[i], d);
+		new_blob(&nb, src->s, d);
+		r = image_store_put_blob(src->s, p->docs[i], p->doc_len[i], d, NULL, err);
+	}
+	if (r == 0)
+		r = plan_add(src, p, fresh, loaded, err);
+	if (r < 0) {
+		for (size_t k = 0; fresh[k]; k++) {
+			berth_err rerr = BERTH_ERR_INIT;
+			image_store_remove(src->s, fresh[k], true, &rerr);
+			berth_err_clear(&rerr);
+		}
+		image_store_discard_blobs(src->s, nb.v);
+	}
+	strv_free(nb.v);
+	return r;
 }
 
 static int load_source(struct source *src, char ***loaded, berth_err *err)
