@@ -60,12 +60,7 @@ int cmd_save(int argc, char **argv)
 	struct image_store *s = berth_store(&err);
 	if (!s)
 		return archive_fail(&err);
-	/* Every name first, so a typo creates no file. */
-	for (int i = optind; i < argc; i++) {
-		_cleanup_free_ char *id = NULL;
-		if (image_store_resolve(s, argv[i], &id, &err) < 0)
-			return archive_fail(&err);
-	}
+	/* image_save() resolves every name before it writes a byte. */
 	int fd = STDOUT_FILENO;
 	_cleanup_free_ char *tmp = NULL;
 	if (out) {

@@ -1182,11 +1182,15 @@ static int tar_file(struct saver *sv, const char *name, const void *data, size_t
 	return r < 0 ? r : tar_data(sv, name, data, len, err);
 }
 
-static int tar_json(struct saver *sv, const char *name, json_t *doc, size_t flags, time_t mtime,
-		    berth_err *err)
+/* A JSON document; eol adds the newline Go's json.Encoder ends with (Docker
+ * writes manifest.json and repositories with one). */
+static int tar_json(struct saver *sv, const char *name, json_t *doc, size_t flags, bool eol,
+		    time_t mtime, berth_err *err)
 {
 	_cleanup_free_ char *s = json_dumps(doc, JSON_COMPACT | flags);
-	return tar_file(sv, name, s, strlen(s), mtime, err);
+	_cleanup_free_ char *line = eol ? xasprintf("%s\n", s) : NULL;
+	const char *data = eol ? line : s;
+	return tar_file(sv, name, data, strlen(data), mtime, err);
 }
 
 /* A blob copied as stored. */
@@ -1326,9 +1330,12 @@ static time_t parse_time(const char *s)
 static json_t *v1_json(const struct save_image *im, size_t i)
 {
 	json_t *cfg = im->c.json;
-	const char *created = im->c.created ? im->c.created : "0001-01-01T00:00:00Z";
-	json_t *o = json_object();
 	bool top = i + 1 == im->m.n_layers;
+	/* Below the top, Docker writes the Unix epoch (for pre-1.9 clients). */
+	const char *created = !top            ? "1970-01-01T00:00:00Z"
+			      : im->c.created ? im->c.created
+					      : "0001-01-01T00:00:00Z";
+	json_t *o = json_object();
 	if (top && json_object_get(cfg, "comment"))
 		json_object_set(o, "comment", json_object_get(cfg, "comment"));
 	json_object_set_new(o, "created", json_string(created));
@@ -1345,6 +1352,28 @@ static json_t *v1_json(const struct save_image *im, size_t i)
 					    json_loads(EMPTY_CONTAINER_CONFIG, 0, NULL));
 	}
 	return o;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The object with its own keys in byte order and its values untouched, as
+ * Go marshals a map[string]*json.RawMessage (CreateID does). */
+static json_t *keys_sorted(json_t *o)
+{
+	size_t n = json_object_size(o), i = 0;
+	_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
+	const char *k;
+	json_t *v;
+	json_object_foreach (o, k, v)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(char *), cmp_str);
+	json_t *out = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set(out, keys[i], json_object_get(o, keys[i]));
+	return out;
 }
 
 static int save_docker(struct saver *sv, berth_err *err)
@@ -1368,7 +1397,8 @@ static int save_docker(struct saver *sv, berth_err *err)
 			json_object_set_new(idj, "layer_id", json_string(chains[k]));
 			if (parent[0])
 				json_object_set_new(idj, "parent", json_string(parent));
-			_cleanup_free_ char *ids = json_dumps(idj, JSON_COMPACT | JSON_SORT_KEYS);
+			_cleanup_json_ json_t *sorted = keys_sorted(idj);
+			_cleanup_free_ char *ids = json_dumps(sorted, JSON_COMPACT);
 			char v1id[IMAGE_DIGEST_BUF];
 			digest_buffer(ids, strlen(ids), v1id);
 			const char *hex = digest_hex(v1id);
@@ -1388,7 +1418,7 @@ static int save_docker(struct saver *sv, berth_err *err)
 				_cleanup_free_ char *jn = xasprintf("%s/json", hex);
 				if ((r = tar_header(sv, dn, AE_IFDIR, 0, NULL, mtime, err)) < 0 ||
 				    (r = tar_file(sv, vn, "1.0", 3, mtime, err)) < 0 ||
-				    (r = tar_json(sv, jn, file, 0, mtime, err)) < 0)
+				    (r = tar_json(sv, jn, file, 0, false, mtime, err)) < 0)
 					return r;
 				/* A layer already written under another v1 id is a symlink
 				 * to it, as Docker writes it. */
@@ -1431,10 +1461,10 @@ static int save_docker(struct saver *sv, berth_err *err)
 				json_object_set_new(rt, ref.tag, json_string(digest_hex(parent)));
 		}
 	}
-	if ((r = tar_json(sv, "manifest.json", manifest, 0, 0, err)) < 0)
+	if ((r = tar_json(sv, "manifest.json", manifest, 0, true, 0, err)) < 0)
 		return r;
 	if (json_object_size(repos) &&
-	    (r = tar_json(sv, "repositories", repos, JSON_SORT_KEYS, 0, err)) < 0)
+	    (r = tar_json(sv, "repositories", repos, JSON_SORT_KEYS, true, 0, err)) < 0)
 		return r;
 	return 0;
 }
@@ -1485,7 +1515,7 @@ static int save_oci(struct saver *sv, berth_err *err)
 			json_array_append_new(entries, d);
 		}
 	}
-	return tar_json(sv, "index.json", index, 0, 0, err);
+	return tar_json(sv, "index.json", index, 0, false, 0, err);
 }
 
 int image_save(struct image_store *s, const char *const *names, size_t n,
