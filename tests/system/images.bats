@@ -376,3 +376,12 @@ b() {
 	[ -z "$(ls "$T/root/blobs/sha256")" ]
 	run -125 b image prune -f --filter bogus=1
 }
+
+@test "pull on a terminal: per-layer progress lines redrawn in place" {
+	run -0 timeout -s KILL 120 script -qec "$BERTH --root $T/root --runroot $T/run pull $REG/test/other:v1" /dev/null </dev/null
+	echo "$output"
+	# each layer has its own line, moved to with cursor-up escapes
+	[[ $output == *$'\e['*A* ]]
+	[[ $output == *": Pull complete"* ]]
+	[[ $output == *"Status: Downloaded newer image for $REG/test/other:v1"* ]]
+}
