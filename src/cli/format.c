@@ -590,6 +590,30 @@ void fmt_header(const struct fmt_template *t, struct strbuf *sb)
 	}
 }
 
+int fmt_print(const struct fmt_template *t, json_t *rows, FILE *f, berth_err *err)
+{
+	struct table *tab = table_new();
+	struct strbuf sb = STRBUF_INIT;
+	if (t->table) {
+		fmt_header(t, &sb);
+		table_add(tab, sb.buf);
+	}
+	int r = 0;
+	size_t i;
+	json_t *row;
+	json_array_foreach (rows, i, row) {
+		strbuf_reset(&sb);
+		if ((r = fmt_render(t, row, &sb, err)) < 0)
+			break;
+		table_add(tab, sb.buf);
+	}
+	if (r == 0)
+		table_print(tab, f);
+	table_free(tab);
+	strbuf_release(&sb);
+	return r;
+}
+
 /* ---- tables -------------------------------------------------------------------- */
 
 struct table {

@@ -14,6 +14,8 @@
  *   fmt_compile()        parse a template; error names the position
  *   fmt_render()         render one value, appending to sb
  *   fmt_free()
+ *   fmt_print()          render an array of rows (with the header row for a
+ *                        table template) and print them aligned
  *   table_new/row/print  aligned columns (tabs separate cells)
  */
 #ifndef BERTH_CLI_FORMAT_H
@@ -37,6 +39,7 @@ bool fmt_is_table(const struct fmt_template *t);
 void fmt_header(const struct fmt_template *t, struct strbuf *sb);
 int fmt_render(const struct fmt_template *t, json_t *v, struct strbuf *sb, berth_err *err);
 void fmt_free(struct fmt_template *t);
+int fmt_print(const struct fmt_template *t, json_t *rows, FILE *f, berth_err *err);
 
 struct table;
 struct table *table_new(void);

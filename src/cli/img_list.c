@@ -245,15 +245,9 @@ int cmd_images(int argc, char **argv)
 		fmt_free(t);
 		return berth_fail(&err);
 	}
-	struct table *tab = table_new();
-	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-	if (fmt_is_table(t)) {
-		fmt_header(t, &sb);
-		table_add(tab, sb.buf);
-	}
+	_cleanup_json_ json_t *out = json_array();
 	_cleanup_free_ char *last_id = NULL;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct image_info *im = &list[i];
 		bool dangling = !im->tags[0];
 		if (f.dangling >= 0 && dangling != (f.dangling == 1))
@@ -311,19 +305,12 @@ int cmd_images(int argc, char **argv)
 				json_decref(rows[k]);
 				continue;
 			}
-			strbuf_reset(&sb);
-			if (fmt_render(t, rows[k], &sb, &err) < 0)
-				rc = berth_fail(&err);
-			else
-				table_add(tab, sb.buf);
-			json_decref(rows[k]);
+			json_array_append_new(out, rows[k]);
 			free(last_id);
 			last_id = xstrdup(im->id);
 		}
 	}
-	if (rc == 0)
-		table_print(tab, stdout);
-	table_free(tab);
+	int rc = fmt_print(t, out, stdout, &err) < 0 ? berth_fail(&err) : 0;
 	fmt_free(t);
 	image_info_list_free(list, n);
 	return rc;
@@ -701,26 +688,7 @@ int cmd_image_history(int argc, char **argv)
 	}
 	_cleanup_free_ char *sid = short_id(id, notrunc);
 	json_object_set_new(json_array_get(rows, 0), "ID", json_string(sid));
-	struct table *tab = table_new();
-	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-	if (fmt_is_table(t)) {
-		fmt_header(t, &sb);
-		table_add(tab, sb.buf);
-	}
-	int rc = 0;
-	size_t i;
-	json_t *row;
-	json_array_foreach (rows, i, row) {
-		strbuf_reset(&sb);
-		if (fmt_render(t, row, &sb, &err) < 0) {
-			rc = berth_fail(&err);
-			break;
-		}
-		table_add(tab, sb.buf);
-	}
-	if (rc == 0)
-		table_print(tab, stdout);
-	table_free(tab);
+	int rc = fmt_print(t, rows, stdout, &err) < 0 ? berth_fail(&err) : 0;
 	json_decref(rows);
 	fmt_free(t);
 	return rc;

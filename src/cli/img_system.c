@@ -67,34 +67,15 @@ int cmd_system_df(int argc, char **argv)
 	/* No containers use images yet: all of it is reclaimable. */
 	_cleanup_free_ char *rec = size ? xasprintf("%s (100%%)", hs) : xstrdup(hs);
 	_cleanup_free_ char *total = xasprintf("%zu", n);
-	json_t *rows[] = {
-		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Images", "TotalCount", total,
-			  "Active", "0", "Size", hs, "Reclaimable", rec),
-		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Containers", "TotalCount", "0",
-			  "Active", "0", "Size", "0B", "Reclaimable", "0B"),
-		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Local Volumes", "TotalCount", "0",
-			  "Active", "0", "Size", "0B", "Reclaimable", "0B"),
-		json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "Build Cache", "TotalCount", "0",
-			  "Active", "0", "Size", "0B", "Reclaimable", "0B"),
-	};
-	struct table *tab = table_new();
-	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-	if (fmt_is_table(t)) {
-		fmt_header(t, &sb);
-		table_add(tab, sb.buf);
-	}
-	int rc = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
-		strbuf_reset(&sb);
-		if (rc == 0 && fmt_render(t, rows[i], &sb, &err) < 0)
-			rc = berth_fail(&err);
-		else
-			table_add(tab, sb.buf);
-		json_decref(rows[i]);
-	}
-	if (rc == 0)
-		table_print(tab, stdout);
-	table_free(tab);
+	_cleanup_json_ json_t *rows = json_pack(
+		"[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s},"
+		" {s:s, s:s, s:s, s:s, s:s}]",
+		"Type", "Images", "TotalCount", total, "Active", "0", "Size", hs, "Reclaimable",
+		rec, "Type", "Containers", "TotalCount", "0", "Active", "0", "Size", "0B",
+		"Reclaimable", "0B", "Type", "Local Volumes", "TotalCount", "0", "Active", "0",
+		"Size", "0B", "Reclaimable", "0B", "Type", "Build Cache", "TotalCount", "0",
+		"Active", "0", "Size", "0B", "Reclaimable", "0B");
+	int rc = fmt_print(t, rows, stdout, &err) < 0 ? berth_fail(&err) : 0;
 	fmt_free(t);
 	return rc;
 }

@@ -92,28 +92,32 @@ static int open_subdir(int dirfd, const char *name, const char *root, berth_err 
 }
 
 /* Remove what killed writers left in tmp/: every entry whose flock we get. */
-static void clean_tmp(struct image_store *s)
+size_t store_sweep_tmp(struct image_store *s, bool remove, void (*seen)(const char *, void *),
+		       void *opaque)
 {
-	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	_cleanup_dir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
+	_cleanup_dir_ DIR *d = store_open_dir_of(s->tmpfd);
+	if (!d)
+		return 0;
+	size_t n = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
+		/* In use while its writer holds the lock. */
 		_cleanup_close_ int e =
 			openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
 			continue;
-		berth_err ignored = BERTH_ERR_INIT;
-		rm_rf_at(s->tmpfd, de->d_name, &ignored);
-		berth_err_clear(&ignored);
+		n++;
+		if (seen)
+			seen(de->d_name, opaque);
+		if (remove) {
+			berth_err ignored = BERTH_ERR_INIT;
+			rm_rf_at(s->tmpfd, de->d_name, &ignored);
+			berth_err_clear(&ignored);
+		}
 	}
+	return n;
 }
 
 static void store_closep(struct image_store **s)
@@ -150,7 +154,7 @@ int image_store_open(const char *root, struct image_store **out, berth_err *err)
 		return r;
 	if ((r = db_migrate(s->db, "image", schema_steps, err)) < 0)
 		return r;
-	clean_tmp(s);
+	store_sweep_tmp(s, true, NULL, NULL);
 	*out = TAKE_PTR(s);
 	return 0;
 }

@@ -246,6 +246,18 @@ DIR *store_open_dir_of(int dirfd)
 	return d;
 }
 
+struct tmp_report {
+	struct store_check_report *rep;
+	bool fix;
+};
+
+static void report_tmp(const char *name, void *opaque)
+{
+	struct tmp_report *tr = opaque;
+	report(tr->rep, "tmp/%s: left by an interrupted writer%s", name,
+	       tr->fix ? " (removed)" : "");
+}
+
 int image_store_check(struct image_store *s, bool fix, struct store_check_report *rep,
 		      berth_err *err)
 {
@@ -335,21 +347,8 @@ int image_store_check(struct image_store *s, bool fix, struct store_check_report
 		}
 	}
 	/* tmp/: what killed writers left (entries nobody holds locked). */
-	_cleanup_dir_ DIR *td = store_open_dir_of(s->tmpfd);
-	if (!td)
-		return berth_error_errno(err, "open %s/tmp", s->root);
-	while ((de = readdir(td))) {
-		if (de->d_name[0] == '.')
-			continue;
-		_cleanup_close_ int e =
-			openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
-			continue;
-		report(rep, "tmp/%s: left by an interrupted writer%s", de->d_name,
-		       fix ? " (removed)" : "");
-		if (fix)
-			rm_rf_at(s->tmpfd, de->d_name, err);
-	}
+	struct tmp_report tr = { rep, fix };
+	store_sweep_tmp(s, fix, report_tmp, &tr);
 	berth_err_clear(err);
 	return 0;
 }

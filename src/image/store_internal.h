@@ -11,6 +11,8 @@
  *   store_query_text()     the text of a one-row, one-parameter query, or NULL
  *   store_query_strv()     a column of a one-parameter query as a strv
  *   store_open_dir_of()    a DIR stream of a directory fd (the fd stays open)
+ *   store_sweep_tmp()      the entries of tmp/ no writer holds (left by killed
+ *                          processes): each to seen(), removed when remove
  */
 #ifndef BERTH_IMAGE_STORE_INTERNAL_H
 #define BERTH_IMAGE_STORE_INTERNAL_H
@@ -44,5 +46,7 @@ int store_bind_exec(struct image_store *s, const char *sql, const char *a, const
 char *store_query_text(struct image_store *s, const char *sql, const char *arg);
 char **store_query_strv(struct image_store *s, const char *sql, const char *arg);
 DIR *store_open_dir_of(int dirfd);
+size_t store_sweep_tmp(struct image_store *s, bool remove, void (*seen)(const char *, void *),
+		       void *opaque);
 
 #endif
