@@ -19,11 +19,6 @@
 #include "image/reference.h"
 #include "image/store.h"
 
-static void image_info_freep(struct image_info *i)
-{
-	image_info_free(i);
-}
-#define _cleanup_info_ __attribute__((cleanup(image_info_freep)))
 
 /* "sha256:abc..." -> "abc..." cut to 12 unless notrunc. */
 static char *short_id(const char *id, bool notrunc)
@@ -121,7 +116,7 @@ static int parse_filter(struct image_store *s, struct image_filters *f, const ch
 		_cleanup_free_ char *id = NULL;
 		if (image_store_resolve(s, val, &id, err) < 0)
 			return -ENOENT;
-		_cleanup_info_ struct image_info info = { 0 };
+		_cleanup_image_info_ struct image_info info = { 0 };
 		if (image_store_info(s, id, &info, err) < 0)
 			return -ENOENT;
 		if (key[0] == 'b') {
@@ -376,7 +371,7 @@ static int remove_one(struct image_store *s, const char *name, bool force, berth
 	_cleanup_free_ char *id = NULL;
 	if (image_store_resolve(s, name, &id, err) < 0)
 		return -ENOENT;
-	_cleanup_info_ struct image_info im = { 0 };
+	_cleanup_image_info_ struct image_info im = { 0 };
 	if (image_store_info(s, id, &im, err) < 0)
 		return -ENOENT;
 	/* By name: untag; the image goes when that was its last name. */
@@ -557,7 +552,7 @@ int cmd_image_inspect(int argc, char **argv)
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *id = NULL;
-		_cleanup_info_ struct image_info im = { 0 };
+		_cleanup_image_info_ struct image_info im = { 0 };
 		json_t *o = NULL;
 		if (image_store_resolve(s, argv[i], &id, &err) < 0 ||
 		    image_store_info(s, id, &im, &err) < 0 || !(o = inspect_json(s, &im, &err))) {
@@ -633,7 +628,7 @@ int cmd_image_history(int argc, char **argv)
 	if (!s)
 		return berth_fail(&err);
 	_cleanup_free_ char *id = NULL;
-	_cleanup_info_ struct image_info im = { 0 };
+	_cleanup_image_info_ struct image_info im = { 0 };
 	if (image_store_resolve(s, argv[optind], &id, &err) < 0 ||
 	    image_store_info(s, id, &im, &err) < 0)
 		return berth_fail(&err);
@@ -748,7 +743,7 @@ static bool prune_wanted(struct image_store *s, const char *id, void *opaque)
 {
 	struct prune_filter *f = opaque;
 	berth_err err = BERTH_ERR_INIT;
-	_cleanup_info_ struct image_info im = { 0 };
+	_cleanup_image_info_ struct image_info im = { 0 };
 	if (image_store_info(s, id, &im, &err) < 0) {
 		berth_err_clear(&err);
 		return false;

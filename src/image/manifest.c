@@ -287,11 +287,6 @@ void manifest_free(struct image_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static void cleanup_manifestp(struct image_manifest *m)
-{
-	manifest_free(m);
-}
-
 int manifest_parse(const char *body, size_t len, struct image_manifest *out, berth_err *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -306,7 +301,7 @@ int manifest_parse(const char *body, size_t len, struct image_manifest *out, ber
 			err, EINVAL,
 			"manifest: has \"manifests\": an index, not an image manifest");
 
-	__attribute__((cleanup(cleanup_manifestp))) struct image_manifest m = { 0 };
+	_cleanup_manifest_ struct image_manifest m = { 0 };
 	m.media_type = xstrdup(mt ? mt : MT_OCI_MANIFEST);
 	r = desc_parse(json_object_get(doc, "config"), "manifest: config: ", false, &m.config, err);
 	if (r < 0)
@@ -342,11 +337,6 @@ void index_free(struct image_index *idx)
 	memset(idx, 0, sizeof(*idx));
 }
 
-static void cleanup_indexp(struct image_index *idx)
-{
-	index_free(idx);
-}
-
 int index_parse(const char *body, size_t len, struct image_index *out, berth_err *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -357,7 +347,7 @@ int index_parse(const char *body, size_t len, struct image_index *out, berth_err
 	    (r = check_media_type(doc, "index", true, &mt, err)) < 0)
 		return r;
 
-	__attribute__((cleanup(cleanup_indexp))) struct image_index idx = { 0 };
+	_cleanup_index_ struct image_index idx = { 0 };
 	idx.media_type = xstrdup(mt ? mt : MT_OCI_INDEX);
 	json_t *list = json_object_get(doc, "manifests");
 	if (!list)
@@ -638,11 +628,6 @@ void config_free(struct image_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void cleanup_configp(struct image_config *c)
-{
-	config_free(c);
-}
-
 static int parse_rootfs(json_t *doc, struct image_config *c, berth_err *err)
 {
 	json_t *rootfs = json_object_get(doc, "rootfs");
@@ -737,7 +722,7 @@ static int parse_history(json_t *doc, struct image_config *c, berth_err *err)
 int config_parse(const char *body, size_t len, struct image_config *out, berth_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	__attribute__((cleanup(cleanup_configp))) struct image_config c = { 0 };
+	_cleanup_config_ struct image_config c = { 0 };
 	int r = load_object(body, len, "image config", &c.json, err);
 	if (r < 0)
 		return r;

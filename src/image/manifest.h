@@ -128,4 +128,20 @@ void manifest_free(struct image_manifest *m);
 void index_free(struct image_index *idx);
 void config_free(struct image_config *c);
 
+static inline void cleanup_manifestp(struct image_manifest *m)
+{
+	manifest_free(m);
+}
+static inline void cleanup_indexp(struct image_index *i)
+{
+	index_free(i);
+}
+static inline void cleanup_configp(struct image_config *c)
+{
+	config_free(c);
+}
+#define _cleanup_manifest_ __attribute__((cleanup(cleanup_manifestp)))
+#define _cleanup_index_ __attribute__((cleanup(cleanup_indexp)))
+#define _cleanup_config_ __attribute__((cleanup(cleanup_configp)))
+
 #endif

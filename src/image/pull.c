@@ -289,36 +289,15 @@ static int fetch_manifest(struct puller *p, const char *ref, char **body, size_t
 	return registry_get_manifest(p->c, p->repo, ref, body, len, ctype, digest, err);
 }
 
-static void manifest_freep(struct image_manifest *m)
-{
-	manifest_free(m);
-}
-static void config_freep(struct image_config *c)
-{
-	config_free(c);
-}
-static void index_freep(struct image_index *i)
-{
-	index_free(i);
-}
-static void ref_freep(struct image_ref *r)
-{
-	image_ref_free(r);
-}
-static void client_freep(struct registry_client **c)
-{
-	registry_client_free(*c);
-}
-
 int image_pull(struct image_store *s, const char *name, const struct pull_opts *o,
 	       struct pull_result *res, berth_err *err)
 {
 	memset(res, 0, sizeof(*res));
-	__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+	_cleanup_ref_ struct image_ref ref = { 0 };
 	int r = image_ref_parse(name, &ref, err);
 	if (r < 0)
 		return r;
-	__attribute__((cleanup(client_freep))) struct registry_client *c = NULL;
+	_cleanup_registry_client_ struct registry_client *c = NULL;
 	if ((r = registry_client_new(ref.domain, &o->registry, &c, err)) < 0)
 		return r;
 	struct puller p = { .s = s, .c = c, .repo = ref.path, .o = o };
@@ -336,7 +315,7 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 		return berth_error_wrap(err, "%s", name);
 	_cleanup_free_ char *index_digest = NULL;
 	if (kind == MANIFEST_INDEX) {
-		__attribute__((cleanup(index_freep))) struct image_index idx = { 0 };
+		_cleanup_index_ struct image_index idx = { 0 };
 		if ((r = index_parse(body, len, &idx, err)) < 0)
 			return berth_error_wrap(err, "%s", name);
 		struct image_platform host = { 0 };
@@ -362,7 +341,7 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 	}
 	if ((r = image_store_put_blob(s, body, len, digest, NULL, err)) < 0)
 		return r;
-	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
+	_cleanup_manifest_ struct image_manifest m = { 0 };
 	if ((r = manifest_parse(body, len, &m, err)) < 0)
 		return berth_error_wrap(err, "%s", name);
 	if ((r = fetch_small_blob(&p, &m.config, err)) < 0)
@@ -372,7 +351,7 @@ int image_pull(struct image_store *s, const char *name, const struct pull_opts *
 	if ((r = image_store_read_blob(s, m.config.digest, MANIFEST_MAX_SIZE, &cbody, &clen, err)) <
 	    0)
 		return r;
-	__attribute__((cleanup(config_freep))) struct image_config cfg = { 0 };
+	_cleanup_config_ struct image_config cfg = { 0 };
 	if ((r = config_parse(cbody, clen, &cfg, err)) < 0)
 		return berth_error_wrap(err, "%s: config %s", name, m.config.digest);
 	if (cfg.n_diff_ids != m.n_layers)

@@ -77,34 +77,17 @@ static int push_blob(struct pusher *p, const struct image_desc *d, berth_err *er
 	return 0;
 }
 
-static void ref_freep(struct image_ref *r)
-{
-	image_ref_free(r);
-}
-static void client_freep(struct registry_client **c)
-{
-	registry_client_free(*c);
-}
-static void manifest_freep(struct image_manifest *m)
-{
-	manifest_free(m);
-}
-static void info_freep(struct image_info *i)
-{
-	image_info_free(i);
-}
-
 int image_push(struct image_store *s, const char *target, const struct push_opts *o,
 	       char **digest_out, berth_err *err)
 {
-	__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+	_cleanup_ref_ struct image_ref ref = { 0 };
 	int r = image_ref_parse(target, &ref, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *id = NULL;
 	if ((r = image_store_resolve(s, target, &id, err)) < 0)
 		return r;
-	__attribute__((cleanup(info_freep))) struct image_info im = { 0 };
+	_cleanup_image_info_ struct image_info im = { 0 };
 	if ((r = image_store_info(s, id, &im, err)) < 0)
 		return r;
 	_cleanup_free_ char *body = NULL;
@@ -112,10 +95,10 @@ int image_push(struct image_store *s, const char *target, const struct push_opts
 	if ((r = image_store_read_blob(s, im.manifest_digest, MANIFEST_MAX_SIZE, &body, &len,
 				       err)) < 0)
 		return r;
-	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
+	_cleanup_manifest_ struct image_manifest m = { 0 };
 	if ((r = manifest_parse(body, len, &m, err)) < 0)
 		return r;
-	__attribute__((cleanup(client_freep))) struct registry_client *c = NULL;
+	_cleanup_registry_client_ struct registry_client *c = NULL;
 	if ((r = registry_client_new(ref.domain, &o->registry, &c, err)) < 0)
 		return r;
 	_cleanup_free_ char *repo_name = image_ref_repo(&ref);

@@ -46,6 +46,11 @@ char *image_ref_familiar(const struct image_ref *r);
 char *image_ref_repo(const struct image_ref *r);
 char *image_ref_familiar_repo(const struct image_ref *r);
 void image_ref_free(struct image_ref *r);
+static inline void cleanup_refp(struct image_ref *r)
+{
+	image_ref_free(r);
+}
+#define _cleanup_ref_ __attribute__((cleanup(cleanup_refp)))
 
 bool image_digest_valid(const char *digest);
 bool image_id_prefix_ok(const char *s);

@@ -69,6 +69,11 @@ typedef int (*registry_sink_fn)(void *opaque, const void *buf, size_t n, berth_e
 int registry_client_new(const char *domain, const struct registry_opts *opts,
 			struct registry_client **out, berth_err *err);
 void registry_client_free(struct registry_client *c);
+static inline void cleanup_registry_clientp(struct registry_client **c)
+{
+	registry_client_free(*c);
+}
+#define _cleanup_registry_client_ __attribute__((cleanup(cleanup_registry_clientp)))
 
 int registry_get_manifest(struct registry_client *c, const char *repo, const char *ref,
 			  char **body, size_t *len, char **content_type, char **digest,

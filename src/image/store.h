@@ -130,6 +130,11 @@ int image_store_resolve(struct image_store *s, const char *name, char **image_id
 int image_store_info(struct image_store *s, const char *image_id, struct image_info *out,
 		     berth_err *err);
 void image_info_free(struct image_info *i);
+static inline void cleanup_image_infop(struct image_info *i)
+{
+	image_info_free(i);
+}
+#define _cleanup_image_info_ __attribute__((cleanup(cleanup_image_infop)))
 int image_store_list(struct image_store *s, struct image_info **out, size_t *n, berth_err *err);
 void image_info_list_free(struct image_info *list, size_t n);
 int image_store_tag(struct image_store *s, const char *image_id, const char *canonical_ref,

@@ -116,16 +116,6 @@ static int64_t layer_size(struct image_store *s, const char *chain_id)
 	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 }
 
-static void manifest_freep(struct image_manifest *m)
-{
-	manifest_free(m);
-}
-
-static void config_freep(struct image_config *c)
-{
-	config_free(c);
-}
-
 int image_store_add_image(struct image_store *s, const struct image_add *a, char **image_id,
 			  berth_err *err)
 {
@@ -134,13 +124,13 @@ int image_store_add_image(struct image_store *s, const struct image_add *a, char
 	int r = image_store_read_blob(s, a->manifest_digest, MANIFEST_MAX_SIZE, &mbody, &mlen, err);
 	if (r < 0)
 		return r;
-	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
+	_cleanup_manifest_ struct image_manifest m = { 0 };
 	if ((r = manifest_parse(mbody, mlen, &m, err)) < 0)
 		return berth_error_wrap(err, "manifest %s", a->manifest_digest);
 	if ((r = image_store_read_blob(s, m.config.digest, MANIFEST_MAX_SIZE, &cbody, &clen, err)) <
 	    0)
 		return r;
-	__attribute__((cleanup(config_freep))) struct image_config c = { 0 };
+	_cleanup_config_ struct image_config c = { 0 };
 	if ((r = config_parse(cbody, clen, &c, err)) < 0)
 		return berth_error_wrap(err, "image config %s", m.config.digest);
 	if (c.n_diff_ids != m.n_layers)
