@@ -14,10 +14,12 @@
  * is stored; a member name with ".." or a leading "/" is refused.
  *
  *   image_load()      read a docker-archive or OCI archive from fd; the
- *                     images land in the store; *loaded gets one line per image
- *                     as `docker load` prints it ("Loaded image: busybox:latest"
- *                     or "Loaded image ID: sha256:...")
- *   image_load_dir()  the same from an OCI layout directory
+ *                     images land in the store; *loaded gets one line per tag
+ *                     (per image when untagged) as `docker load` prints it
+ *                     ("Loaded image: busybox:latest" or "Loaded image ID:
+ *                     sha256:..."). All or nothing: a bad archive stores nothing
+ *   image_load_dir()  the same from a directory (an OCI layout, or an
+ *                     unpacked docker-archive)
  *   image_save()      write the named images (names or ids) to fd as one
  *                     docker-archive, or as an OCI archive
  *   image_import()    a rootfs tarball (plain/gzip/zstd) as a one-layer image,
