@@ -1452,7 +1452,8 @@ static int save_docker(struct saver *sv, berth_err *err)
 			__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
 			if (image_ref_parse(im->refs[k], &ref, err) < 0)
 				return -EINVAL;
-			json_array_append_new(tags, json_string_nocheck(image_ref_familiar(&ref)));
+			_cleanup_free_ char *shown = image_ref_familiar(&ref);
+			json_array_append_new(tags, json_string(shown));
 			_cleanup_free_ char *fam = image_ref_familiar_repo(&ref);
 			json_t *rt = json_object_get(repos, fam);
 			if (!rt)

@@ -466,7 +466,8 @@ static int apply_change(struct changer *ch, const char *line, berth_err *err)
 		const char *cur = json_string_value(json_object_get(cfg, "WorkingDir"));
 		_cleanup_free_ char *joined =
 			w[0] == '/' ? xstrdup(w) : xasprintf("/%s/%s", cur ? cur : "", w);
-		json_object_set_new(cfg, "WorkingDir", json_string_nocheck(path_clean(joined)));
+		_cleanup_free_ char *clean = path_clean(joined);
+		json_object_set_new(cfg, "WorkingDir", json_string(clean));
 		return 0;
 	}
 	if (strcmp(kw, "ONBUILD") == 0) {
