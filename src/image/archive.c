@@ -260,6 +260,31 @@ static int read_entry(struct source *src, struct archive *a, struct archive_entr
 	return 0;
 }
 
+/* The input, counted: an empty one is told apart from one that is no tar. */
+struct tar_input {
+	int fd;
+	char *buf;
+	uint64_t total;
+	bool failed;
+};
+
+static la_ssize_t tar_input_read(struct archive *a, void *opaque, const void **buf)
+{
+	struct tar_input *in = opaque;
+	ssize_t n;
+	do
+		n = read(in->fd, in->buf, COPY_BUF);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		in->failed = true;
+		archive_set_error(a, errno, "read: %s", strerror(errno));
+		return -1;
+	}
+	in->total += (uint64_t)n;
+	*buf = in->buf;
+	return n;
+}
+
 /* Read the whole tar from fd: member names checked, contents staged. */
 static int read_tar(struct source *src, int fd, berth_err *err)
 {
@@ -268,9 +293,15 @@ static int read_tar(struct source *src, int fd, berth_err *err)
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	int r = 0;
-	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-		r = berth_error_code(err, EINVAL, "not a tar archive: %s", archive_error_string(a));
+	struct tar_input in = { .fd = fd, .buf = xmalloc(COPY_BUF) };
+	if (archive_read_open(a, &in, NULL, tar_input_read, NULL) != ARCHIVE_OK) {
+		if (in.total == 0 && !in.failed)
+			r = berth_error_code(err, EINVAL, "the input is empty");
+		else
+			r = berth_error_code(err, EINVAL, "not a tar archive: %s",
+					     archive_error_string(a));
 		archive_read_free(a);
+		free(in.buf);
 		return r;
 	}
 	struct archive_entry *e;
@@ -280,9 +311,13 @@ static int read_tar(struct source *src, int fd, berth_err *err)
 		if (ar == ARCHIVE_EOF)
 			break;
 		if (ar < ARCHIVE_WARN) {
-			r = berth_error_code(err, EINVAL, "%s: %s",
-					     first ? "not a tar archive" : "reading the archive",
-					     archive_error_string(a));
+			if (first && in.total == 0 && !in.failed)
+				r = berth_error_code(err, EINVAL, "the input is empty");
+			else
+				r = berth_error_code(err, EINVAL, "%s: %s",
+						     first ? "not a tar archive"
+							   : "reading the archive",
+						     archive_error_string(a));
 			break;
 		}
 		first = false;
@@ -322,6 +357,7 @@ static int read_tar(struct source *src, int fd, berth_err *err)
 		}
 	}
 	archive_read_free(a);
+	free(in.buf);
 	return r;
 }
 
@@ -902,6 +938,18 @@ static int plan_add(struct source *src, struct plan *p, char **fresh, char ***lo
 			.index_digest = im->index_digest,
 			.tags = (const char *const *)im->tags,
 		};
+		/* A name that moves from another image: Docker says so first. */
+		_cleanup_strv_ char **moved = xcalloc(im->n_tags + 1, sizeof(char *));
+		for (size_t k = 0, n = 0; k < im->n_tags; k++) {
+			_cleanup_free_ char *old = NULL;
+			berth_err oerr = BERTH_ERR_INIT;
+			if (image_store_resolve(src->s, im->tags[k], &old, &oerr) == 0 &&
+			    strcmp(old, im->id) != 0)
+				moved[n++] = xasprintf("The image %s already exists, renaming the "
+						       "old one with ID %s to empty string",
+						       im->shown[k], old);
+			berth_err_clear(&oerr);
+		}
 		_cleanup_free_ char *id = NULL;
 		int r = image_store_add_image(src->s, &a, &id, err);
 		if (r == 0 && !existed)
@@ -910,8 +958,10 @@ static int plan_add(struct source *src, struct plan *p, char **fresh, char ***lo
 			r = image_store_tag(src->s, id, had[k], err);
 		if (r < 0)
 			return r;
-		size_t add = im->n_tags ? im->n_tags : 1;
+		size_t add = 2 * im->n_tags + 1;
 		lines = xrealloc(lines, (n_lines + add + 1) * sizeof(char *));
+		for (size_t k = 0; moved[k]; k++)
+			lines[n_lines++] = TAKE_PTR(moved[k]);
 		for (size_t k = 0; k < im->n_tags; k++)
 			lines[n_lines++] = xasprintf("Loaded image: %s", im->shown[k]);
 		if (!im->n_tags)

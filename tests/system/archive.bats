@@ -172,6 +172,20 @@ import_bb() {
 	[ "${lines[0]}" = "$ID [\"sh\"]" ]
 	[ "${lines[1]}" = "$other [\"true\"]" ]
 	"$DOCKER" rmi test/bb:v1 test/other:v2 >/dev/null
+	# gzip layers (as pulled) are inflated into layer.tar, DiffID for DiffID
+	source "$LIB/image-fixtures.sh"
+	oci_layout "$T/gz" v1 "$FIX/rootfs"
+	jq -c '.manifests[0].annotations["org.opencontainers.image.ref.name"] = "test/gz:v1"' \
+		"$T/gz/index.json" >"$T/index.json"
+	cp "$T/index.json" "$T/gz/index.json"
+	run -0 b load -i "$T/gz"
+	b save test/gz:v1 >"$T/gz.tar"
+	local layer
+	layer=$(tar xOf "$T/gz.tar" manifest.json | jq -r '.[0].Layers[0]')
+	[ "sha256:$(tar xOf "$T/gz.tar" "$layer" | sha256sum | cut -c1-64)" = "${DIFF_IDS[0]}" ]
+	run -0 timeout 120 "$DOCKER" load -i "$T/gz.tar"
+	[ "$("$DOCKER" image inspect --format '{{.Id}}' test/gz:v1)" = "$CONFIG_DIGEST" ]
+	"$DOCKER" rmi test/gz:v1 >/dev/null
 }
 
 @test "docker save | berth load: same ids, all tags, shared layers as docker links them" {
@@ -268,6 +282,7 @@ import_bb() {
 
 	echo "hello, no tar here" >"$T/notatar"
 	refused "$T/notatar" "not a tar archive"
+	refused /dev/null "the input is empty"
 
 	jq -c '.[0].Layers[0] = "nope/layer.tar"' "$T/x/manifest.json" >"$T/m.json"
 	cp -a "$T/x" "$T/missing"
@@ -315,4 +330,25 @@ import_bb() {
 	# and the good archive still loads
 	run -0 b load -i "$T/good.tar"
 	[ "$output" = "Loaded image: test/bb:v1" ]
+}
+
+@test "load: a name taken from another image is said as docker says it; the image's other names stay; a directory loads" {
+	import_bb
+	b save test/bb:v1 >"$T/s.tar"
+	b tag test/bb:v1 keep:me
+	run -0 b import -c 'CMD ["other"]' "$FIX/rootfs.tar" test/bb:v1
+	local other=$output
+	run -0 b load -i "$T/s.tar"
+	[ "${lines[0]}" = "The image test/bb:v1 already exists, renaming the old one with ID $other to empty string" ]
+	[ "${lines[1]}" = "Loaded image: test/bb:v1" ]
+	run -0 b images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}'
+	[[ $output == *"keep:me $ID"* ]]
+	[[ $output == *"test/bb:v1 $ID"* ]]
+	[[ $output == *"<none>:<none> $other"* ]]
+	# an unpacked docker-archive is a directory berth load accepts
+	mkdir "$T/dir"
+	tar -C "$T/dir" -xf "$T/s.tar"
+	run -0 timeout 60 "$BERTH" --root "$T/r2" load -i "$T/dir"
+	[ "$output" = "Loaded image: test/bb:v1" ]
+	[ "$(timeout 60 "$BERTH" --root "$T/r2" image inspect --format '{{.Id}}' test/bb:v1)" = "$ID" ]
 }
