@@ -32,7 +32,7 @@ int cmd_save(int argc, char **argv)
 	const char *out = NULL;
 	enum image_archive_format fmt = IMAGE_ARCHIVE_DOCKER;
 	int c;
-	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'F':
@@ -102,7 +102,7 @@ int cmd_load(int argc, char **argv)
 	const char *in = NULL;
 	bool quiet = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+i:q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': in = optarg; break;
 		case 'q': quiet = true; break;
@@ -158,7 +158,7 @@ int cmd_import(int argc, char **argv)
 	size_t nc = 0;
 	const char *message = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+c:m:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:m:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': changes[nc++] = optarg; break;
 		case 'm': message = optarg; break;
