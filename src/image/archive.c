@@ -618,26 +618,6 @@ static void plan_tag(struct plan_image *im, const struct image_ref *ref)
 	im->tags[im->n_tags] = im->shown[im->n_tags] = NULL;
 }
 
-static void manifest_freep(struct image_manifest *m)
-{
-	manifest_free(m);
-}
-
-static void config_freep(struct image_config *c)
-{
-	config_free(c);
-}
-
-static void index_freep(struct image_index *i)
-{
-	index_free(i);
-}
-
-static void ref_freep(struct image_ref *r)
-{
-	image_ref_free(r);
-}
-
 static int parse_json_member(struct member *m, json_t **out, berth_err *err)
 {
 	const char *data = NULL;
@@ -683,7 +663,7 @@ static int plan_docker(struct source *src, struct member *mf, struct plan *p, be
 		size_t clen = 0;
 		if ((r = member_bytes(cm, &cdata, &clen, err)) < 0)
 			return r;
-		__attribute__((cleanup(config_freep))) struct image_config c = { 0 };
+		_cleanup_config_ struct image_config c = { 0 };
 		if ((r = config_parse(cdata, clen, &c, err)) < 0)
 			return berth_error_wrap(err, "\"%s\"", cname);
 		if (json_array_size(jl) != c.n_diff_ids)
@@ -737,7 +717,7 @@ static int plan_docker(struct source *src, struct member *mf, struct plan *p, be
 							"manifest.json: RepoTags[%zu] is not a "
 							"string",
 							t);
-			__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+			_cleanup_ref_ struct image_ref ref = { 0 };
 			if ((r = image_ref_parse(json_string_value(jtag), &ref, err)) < 0)
 				return berth_error_wrap(err, "manifest.json: RepoTags");
 			if (!ref.tag || ref.digest)
@@ -787,7 +767,7 @@ static int plan_oci_manifest(struct source *src, struct member *mm, const char *
 	int r = member_bytes(mm, &data, &len, err);
 	if (r < 0)
 		return r;
-	__attribute__((cleanup(manifest_freep))) struct image_manifest m = { 0 };
+	_cleanup_manifest_ struct image_manifest m = { 0 };
 	if ((r = manifest_parse(data, len, &m, err)) < 0)
 		return berth_error_wrap(err, "manifest %s", mm->digest);
 	struct member *cm = blob_member(src, m.config.digest, "config", err);
@@ -799,7 +779,7 @@ static int plan_oci_manifest(struct source *src, struct member *mm, const char *
 	size_t clen = 0;
 	if ((r = member_bytes(cm, &cdata, &clen, err)) < 0)
 		return r;
-	__attribute__((cleanup(config_freep))) struct image_config c = { 0 };
+	_cleanup_config_ struct image_config c = { 0 };
 	if ((r = config_parse(cdata, clen, &c, err)) < 0)
 		return berth_error_wrap(err, "config %s", m.config.digest);
 	if (c.n_diff_ids != m.n_layers)
@@ -850,7 +830,7 @@ static int plan_oci(struct source *src, struct member *ixm, struct plan *p, bert
 	_cleanup_json_ json_t *doc = NULL;
 	if ((r = parse_json_member(ixm, &doc, err)) < 0)
 		return r;
-	__attribute__((cleanup(index_freep))) struct image_index idx = { 0 };
+	_cleanup_index_ struct image_index idx = { 0 };
 	if ((r = index_parse(ixm->data, (size_t)ixm->size, &idx, err)) < 0)
 		return berth_error_wrap(err, "index.json");
 	json_t *entries = json_object_get(doc, "manifests");
@@ -873,7 +853,7 @@ static int plan_oci(struct source *src, struct member *ixm, struct plan *p, bert
 		struct member *mm = em;
 		const char *index_digest = NULL;
 		if (kind == MANIFEST_INDEX) {
-			__attribute__((cleanup(index_freep))) struct image_index sub = { 0 };
+			_cleanup_index_ struct image_index sub = { 0 };
 			if ((r = index_parse(data, len, &sub, err)) < 0)
 				return berth_error_wrap(err, "index %s", d->digest);
 			int k = index_select(&sub, &host, err);
@@ -890,7 +870,7 @@ static int plan_oci(struct source *src, struct member *ixm, struct plan *p, bert
 		struct plan_image *im = NULL;
 		if ((r = plan_oci_manifest(src, mm, index_digest, p, &im, err)) < 0)
 			return r;
-		__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+		_cleanup_ref_ struct image_ref ref = { 0 };
 		bool named;
 		if ((r = entry_name(json_array_get(entries, i), &ref, &named, err)) < 0)
 			return r;
@@ -1136,7 +1116,7 @@ static int save_image_add(struct saver *sv, const char *id, const char *ref, ber
  * it; name:tag that tag; an id (or prefix) or a digest the image, untagged. */
 static int save_collect(struct saver *sv, const char *name, berth_err *err)
 {
-	__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+	_cleanup_ref_ struct image_ref ref = { 0 };
 	berth_err perr = BERTH_ERR_INIT;
 	int r;
 	if (image_ref_parse_name(name, &ref, &perr) == 0) {
@@ -1499,7 +1479,7 @@ static int save_docker(struct saver *sv, berth_err *err)
 		    (r = tar_file(sv, cname, im->config, im->config_len, mtime, err)) < 0)
 			return r;
 		for (size_t k = 0; k < im->n_refs; k++) {
-			__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+			_cleanup_ref_ struct image_ref ref = { 0 };
 			if (image_ref_parse(im->refs[k], &ref, err) < 0)
 				return -EINVAL;
 			_cleanup_free_ char *shown = image_ref_familiar(&ref);
@@ -1554,7 +1534,7 @@ static int save_oci(struct saver *sv, berth_err *err)
 					      im->info.manifest_media_type, "digest",
 					      im->info.manifest_digest, "size", (json_int_t)msize);
 			if (im->n_refs) {
-				__attribute__((cleanup(ref_freep))) struct image_ref ref = { 0 };
+				_cleanup_ref_ struct image_ref ref = { 0 };
 				if (image_ref_parse(im->refs[k], &ref, err) < 0) {
 					json_decref(d);
 					return -EINVAL;
