@@ -1268,10 +1268,8 @@ static int tar_layer(struct saver *sv, const char *name, const char *blob, const
 		return berth_error_errno(err, "read blob %s", blob);
 	struct member probe = { .n_magic = (size_t)got };
 	memcpy(probe.magic, mg, sizeof(mg));
-	if (strcmp(layer_media_type(&probe), MT_OCI_LAYER) == 0) {
-		fd = -1;
+	if (strcmp(layer_media_type(&probe), MT_OCI_LAYER) == 0)
 		return tar_blob(sv, name, blob, mtime, err);
-	}
 	int r = tar_header(sv, name, AE_IFREG, tar_size, NULL, mtime, err);
 	if (r < 0)
 		return r;
