@@ -352,3 +352,32 @@ import_bb() {
 	[ "$output" = "Loaded image: test/bb:v1" ]
 	[ "$(timeout 60 "$BERTH" --root "$T/r2" image inspect --format '{{.Id}}' test/bb:v1)" = "$ID" ]
 }
+
+@test "a load killed mid-stream leaves nothing once the next command opens the store" {
+	# a layer over the size held in memory, so it is staged in tmp/
+	mkdir -p "$T/big/srv"
+	head -c 6000000 /dev/urandom >"$T/big/srv/blob"
+	tar -C "$T/big" -cf "$T/big.tar" .
+	run -0 b import "$T/big.tar" big:1
+	b save big:1 >"$T/s.tar"
+	b rmi big:1 >/dev/null
+	state >"$T/before"
+	mkfifo "$T/fifo"
+	"$BERTH" --root "$T/root" load -i "$T/fifo" >/dev/null 2>&1 &
+	local pid=$!
+	# half the archive, the pipe kept open: the load is staging a member
+	(head -c 3000000 "$T/s.tar" && exec sleep 30) >"$T/fifo" &
+	local writer=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -n "$(ls -A "$T/root/tmp")" ] && break
+		sleep 0.1
+	done
+	[ -n "$(ls -A "$T/root/tmp")" ]
+	kill -9 "$pid"
+	wait "$pid" || true
+	kill "$writer" 2>/dev/null || true
+	wait "$writer" 2>/dev/null || true
+	state >"$T/after"
+	diff -u "$T/before" "$T/after"
+}
