@@ -283,6 +283,8 @@ import_bb() {
 	echo "hello, no tar here" >"$T/notatar"
 	refused "$T/notatar" "not a tar archive"
 	refused /dev/null "the input is empty"
+	head -c 1500000 "$T/good.tar" >"$T/truncated.tar"
+	refused "$T/truncated.tar" "layer.tar\": Truncated tar archive"
 
 	jq -c '.[0].Layers[0] = "nope/layer.tar"' "$T/x/manifest.json" >"$T/m.json"
 	cp -a "$T/x" "$T/missing"
@@ -380,4 +382,38 @@ import_bb() {
 	wait "$writer" 2>/dev/null || true
 	state >"$T/after"
 	diff -u "$T/before" "$T/after"
+}
+
+@test "an OCI index of several platforms: the host's manifest is loaded, the others need not be there" {
+	source "$LIB/image-fixtures.sh"
+	oci_layout "$T/oci" v1 "$FIX/rootfs"
+	local msize
+	msize=$(stat -c %s "$T/oci/blobs/sha256/${MANIFEST_DIGEST#sha256:}")
+	jq -cn --arg m "$MANIFEST_DIGEST" --argjson s "$msize" '{schemaVersion:2,
+		mediaType:"application/vnd.oci.image.index.v1+json",
+		manifests:[
+		  {mediaType:"application/vnd.oci.image.manifest.v1+json",digest:("sha256:" + ("1" * 64)),size:100,
+		   platform:{os:"linux",architecture:"arm64",variant:"v8"}},
+		  {mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$m,size:$s,
+		   platform:{os:"linux",architecture:"amd64"}}]}' >"$T/idx.json"
+	local idg
+	idg="sha256:$(sha256sum <"$T/idx.json" | cut -c1-64)"
+	cp "$T/idx.json" "$T/oci/blobs/sha256/${idg#sha256:}"
+	jq -cn --arg d "$idg" --argjson s "$(stat -c %s "$T/idx.json")" '{schemaVersion:2,manifests:[
+		{mediaType:"application/vnd.oci.image.index.v1+json",digest:$d,size:$s,
+		 annotations:{"io.containerd.image.name":"docker.io/library/multi:1",
+		              "org.opencontainers.image.ref.name":"1"}}]}' >"$T/oci/index.json"
+	run -0 b load -i "$T/oci"
+	[ "$output" = "Loaded image: multi:1" ]
+	run -0 b image inspect --format '{{.Id}} {{.Os}}/{{.Architecture}}' multi:1
+	[ "$output" = "$CONFIG_DIGEST linux/amd64" ]
+	# and no entry for the host: the error names what there is
+	jq -c '.manifests |= map(select(.platform.architecture != "amd64"))' "$T/idx.json" >"$T/idx2.json"
+	idg="sha256:$(sha256sum <"$T/idx2.json" | cut -c1-64)"
+	cp "$T/idx2.json" "$T/oci/blobs/sha256/${idg#sha256:}"
+	jq -c --arg d "$idg" --argjson s "$(stat -c %s "$T/idx2.json")" \
+		'.manifests[0].digest = $d | .manifests[0].size = $s' "$T/oci/index.json" >"$T/i.json"
+	cp "$T/i.json" "$T/oci/index.json"
+	run -125 --separate-stderr b load -i "$T/oci"
+	[[ $stderr == *"linux/amd64"*"linux/arm64/v8"* ]]
 }
