@@ -15,11 +15,10 @@
 #include "image/reference.h"
 #include "image/store.h"
 
-/* A failed save, load or import: the engine refused the input. */
+/* A failed save, load or import: exit 1, as docker's does (125 is for usage errors). */
 static int archive_fail(berth_err *err)
 {
-	berth_fail(err);
-	return 125;
+	return berth_fail(err);
 }
 
 int cmd_save(int argc, char **argv)

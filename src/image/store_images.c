@@ -48,9 +48,14 @@ static int record_image(struct image_store *s, const struct image_add *a,
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = db_prepare(
 		s->db,
-		"INSERT OR REPLACE INTO images(id, manifest_digest, manifest_media_type, "
+		/* An upsert, not INSERT OR REPLACE: replacing the row would delete the
+		 * image's tags and repo digests through their ON DELETE CASCADE. */
+		"INSERT INTO images(id, manifest_digest, manifest_media_type, "
 		"index_digest, created, os, architecture, variant, size, added) "
-		"VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+		"VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now')) "
+		"ON CONFLICT(id) DO UPDATE SET manifest_digest = excluded.manifest_digest, "
+		"manifest_media_type = excluded.manifest_media_type, "
+		"index_digest = excluded.index_digest, size = excluded.size",
 		&st, err);
 	if (r < 0)
 		return r;
@@ -65,12 +70,12 @@ static int record_image(struct image_store *s, const struct image_add *a,
 	sqlite3_bind_int64(st, 9, size);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail(s->db, err, "record image");
-	/* INSERT OR REPLACE deleted the old row's dependents through the cascade. */
+	/* The same config means the same layers: rewriting them is idempotent. */
 	for (size_t i = 0; i < m->n_layers; i++) {
 		_cleanup_stmt_ sqlite3_stmt *li = NULL;
 		if ((r = db_prepare(
 			     s->db,
-			     "INSERT INTO image_layers(image_id, idx, chain_id) VALUES(?, ?, ?)",
+			     "INSERT OR REPLACE INTO image_layers(image_id, idx, chain_id) VALUES(?, ?, ?)",
 			     &li, err)) < 0)
 			return r;
 		sqlite3_bind_text(li, 1, id, -1, SQLITE_STATIC);

@@ -2,7 +2,7 @@
 # archive.bats - `berth import`, `save` and `load`, checked against the tools
 # that write and read the same formats: a private dockerd (docker save / docker
 # load, Debian's 20.10), skopeo (docker-archive: and oci: / oci-archive:) and
-# umoci (unpack of an OCI layout). Bad archives fail with one line, exit 125,
+# umoci (unpack of an OCI layout). Bad archives fail with one line, exit 1,
 # and leave the store as it was.
 
 bats_require_minimum_version 1.5.0
@@ -78,11 +78,11 @@ state() {
 }
 
 # refused ARCHIVE PATTERN: berth load fails with one line matching PATTERN,
-# exit 125, the store as it was.
+# exit 1, the store as it was.
 refused() {
 	local archive=$1 pat=$2
 	state >"$T/before"
-	run -125 --separate-stderr b load -i "$archive"
+	run -1 --separate-stderr b load -i "$archive"
 	echo "stderr: $stderr"
 	[ -z "$output" ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
@@ -145,13 +145,13 @@ import_bb() {
 @test "import: a change docker import refuses, or input that is no tar, is one line and nothing stored" {
 	import_bb
 	state >"$T/before"
-	run -125 --separate-stderr b import -c 'RUN echo no' "$FIX/rootfs.tar" x:1
+	run -1 --separate-stderr b import -c 'RUN echo no' "$FIX/rootfs.tar" x:1
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == *"RUN is not a valid change command"* ]]
-	run -125 --separate-stderr b import -c 'EXPOSE 70000' "$FIX/rootfs.tar" x:1
+	run -1 --separate-stderr b import -c 'EXPOSE 70000' "$FIX/rootfs.tar" x:1
 	[[ $stderr == *"invalid containerPort: 70000"* ]]
 	echo "just text, no tar" >"$T/notatar"
-	run -125 --separate-stderr b import "$T/notatar" x:1
+	run -1 --separate-stderr b import "$T/notatar" x:1
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ $stderr == "berth: import: the input is not a tar archive"* ]]
 	state >"$T/after"
@@ -266,12 +266,12 @@ import_bb() {
 	import_bb
 	run -1 --separate-stderr script -qec "$BERTH --root $T/root save test/bb:v1" /dev/null
 	[[ $output == *"cowardly refusing to save to a terminal. Use the -o flag or redirect"* ]]
-	run -125 --separate-stderr b save -o "$T/x.tar" test/bb:v1 nosuch:image
+	run -1 --separate-stderr b save -o "$T/x.tar" test/bb:v1 nosuch:image
 	[[ $stderr == *"No such image: nosuch:image"* ]]
 	[ -z "$(ls -A "$T" | grep x.tar)" ]
 }
 
-@test "load refuses bad archives with one line, exit 125, and stores nothing" {
+@test "load refuses bad archives with one line, exit 1, and stores nothing" {
 	import_bb
 	b save test/bb:v1 >"$T/good.tar"
 	b rmi test/bb:v1 >/dev/null
@@ -414,6 +414,6 @@ import_bb() {
 	jq -c --arg d "$idg" --argjson s "$(stat -c %s "$T/idx2.json")" \
 		'.manifests[0].digest = $d | .manifests[0].size = $s' "$T/oci/index.json" >"$T/i.json"
 	cp "$T/i.json" "$T/oci/index.json"
-	run -125 --separate-stderr b load -i "$T/oci"
+	run -1 --separate-stderr b load -i "$T/oci"
 	[[ $stderr == *"linux/amd64"*"linux/arm64/v8"* ]]
 }

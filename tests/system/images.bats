@@ -385,3 +385,12 @@ b() {
 	[[ $output == *": Pull complete"* ]]
 	[[ $output == *"Status: Downloaded newer image for $REG/test/other:v1"* ]]
 }
+
+@test "the same image pulled under two names keeps both names and both repo digests" {
+	run -0 b pull -q "$REG/test/app:v1"
+	run -0 b pull -q "$REG/test/app-v2s2:v1"
+	run -0 b image inspect --format '{{len .RepoTags}} {{len .RepoDigests}}' "$(cat "$FIX/app.id")"
+	[ "$output" = "2 2" ]
+	run -0 b images --format '{{.Repository}}:{{.Tag}}'
+	[ "$(echo "$output" | sort | tr '\n' ' ')" = "$REG/test/app-v2s2:v1 $REG/test/app:v1 " ]
+}
