@@ -32,6 +32,7 @@
 #include "image/archive.h"
 #include "image/archive_internal.h"
 #include "image/digest.h"
+#include "image/lazy_archive.h"
 #include "image/manifest.h"
 #include "image/reference.h"
 #include "image/store.h"
@@ -1017,6 +1018,8 @@ static int load_source(struct source *src, char ***loaded, berth_err *err)
 
 int image_load(struct image_store *s, int fd, char ***loaded, berth_err *err)
 {
+	if (lazy_archive_load(err) < 0)
+		return -ELIBACC;
 	__attribute__((cleanup(source_release))) struct source src = { .s = s, .dirfd = -1 };
 	int r = read_tar(&src, fd, err);
 	if (r < 0)
@@ -1026,6 +1029,8 @@ int image_load(struct image_store *s, int fd, char ***loaded, berth_err *err)
 
 int image_load_dir(struct image_store *s, const char *dir, char ***loaded, berth_err *err)
 {
+	if (lazy_archive_load(err) < 0)
+		return -ELIBACC;
 	__attribute__((cleanup(source_release))) struct source src = { .s = s, .dirfd = -1 };
 	src.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (src.dirfd < 0)

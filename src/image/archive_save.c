@@ -22,6 +22,7 @@
 #include "image/archive.h"
 #include "image/archive_internal.h"
 #include "image/digest.h"
+#include "image/lazy_archive.h"
 #include "image/manifest.h"
 #include "image/reference.h"
 #include "image/store.h"
@@ -555,6 +556,8 @@ static int save_oci(struct saver *sv, berth_err *err)
 int image_save(struct image_store *s, const char *const *names, size_t n,
 	       enum image_archive_format fmt, int outfd, berth_err *err)
 {
+	if (lazy_archive_load(err) < 0)
+		return -ELIBACC;
 	__attribute__((cleanup(saver_release))) struct saver sv = { .s = s };
 	int r;
 	for (size_t i = 0; i < n; i++)

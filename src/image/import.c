@@ -25,6 +25,7 @@
 #include "common/xalloc.h"
 #include "image/archive.h"
 #include "image/digest.h"
+#include "image/lazy_archive.h"
 #include "image/manifest.h"
 #include "image/store.h"
 
@@ -655,6 +656,8 @@ static char *now_rfc3339(void)
 int image_import(struct image_store *s, int fd, const char *const *changes, const char *message,
 		 const char *tag, char **image_id, berth_err *err)
 {
+	if (lazy_archive_load(err) < 0)
+		return -ELIBACC;
 	/* The changes first: a bad one costs no read of the tarball. */
 	_cleanup_json_ json_t *cc = json_object();
 	int r = apply_changes(cc, changes, err);
