@@ -11,9 +11,10 @@
  * TLS uses the system CAs plus, like Docker, the files *.crt in the directory
  * <certs_dir>/<host[:port]> as extra CAs and client.cert/client.key there as
  * a client certificate. "localhost", 127.0.0.0/8, ::1 and hosts listed as
- * insecure may use plain HTTP: tried after HTTPS fails (for loopback only
- * when the server speaks no TLS, so a certificate that does not verify is an
- * error; insecure hosts also skip certificate verification).
+ * insecure may use plain HTTP. Loopback registries are tried with plain HTTP
+ * first and HTTPS when that gets no registry answer (a certificate that does
+ * not verify is then an error); insecure hosts are tried with HTTPS first,
+ * without certificate verification, then plain HTTP.
  *
  * Every call is safe to make from several threads at once on one client
  * (downloads run in parallel); tokens are cached per scope under a mutex.

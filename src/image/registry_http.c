@@ -3,8 +3,8 @@
  * One request is one curl easy handle; the handles of a client share DNS,
  * connections and TLS sessions through a CURLSH guarded by mutexes, so
  * parallel downloads on one client reuse connections. The first request
- * pings /v2/ once to learn the scheme (https, or http for loopback and
- * insecure hosts) and the authentication challenge. Bearer tokens are cached
+ * pings /v2/ once to learn the scheme (http first for loopback; https, then
+ * http for insecure hosts) and the authentication challenge. Bearer tokens are cached
  * per scope; a 401 refreshes the token and retries once. Transient failures
  * (connection errors, stalls, 5xx, 429) are retried a bounded number of
  * times with exponential back-off; a blob download resumes with Range from
@@ -835,6 +835,31 @@ int reg_ensure_pinged(struct registry_client *c, berth_err *err)
 	if (c->fixed_scheme) {
 		CURLcode crc;
 		rc = ping_base(c, c->base, false, &crc, err);
+	} else if (c->loopback) {
+		/* Loopback registries are mostly plain http (tests, local mirrors):
+		 * try that first, so they do not pay a TLS set-up (loading the system
+		 * CA bundle costs ~40 ms) on every command. A TLS server answers plain
+		 * http with an error or a closed connection, and https follows. */
+		_cleanup_free_ char *http = xasprintf("http://%s", c->host);
+		_cleanup_err_ berth_err herr = BERTH_ERR_INIT;
+		CURLcode crc = CURLE_OK;
+		rc = ping_base(c, http, true, &crc, &herr);
+		if (rc == 0) {
+			free(c->base);
+			c->base = TAKE_PTR(http);
+		} else {
+			_cleanup_free_ char *https = xasprintf("https://%s", c->host);
+			rc = ping_base(c, https, false, &crc, err);
+			if (rc == 0) {
+				free(c->base);
+				c->base = TAKE_PTR(https);
+			} else if (https_not_spoken(crc) && err) {
+				/* no TLS there either: the plain http answer says more */
+				berth_err_clear(err);
+				*err = herr;
+				herr = (berth_err)BERTH_ERR_INIT;
+			}
+		}
 	} else {
 		_cleanup_free_ char *https = xasprintf("https://%s", c->host);
 		bool may_http = c->loopback || c->insecure;
