@@ -41,6 +41,7 @@
 #include "common/path.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "image/lazy_archive.h"
 
 #define IN_BUF_SIZE          (512u * 1024)
 #define OUT_BUF_SIZE         (1024u * 1024)
@@ -1168,6 +1169,8 @@ static int unpack_all(struct unpacker *u, struct layer_unpack_stats *st)
 int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_unpack_stats *st,
 		 berth_err *err)
 {
+	if (lazy_archive_load(err) < 0)
+		return -ELIBACC;
 	struct layer_unpack_stats local = { 0 };
 	if (!st)
 		st = &local;
@@ -1543,6 +1546,8 @@ static int pack_dir(struct packer *p, int dirfd)
 int layer_pack(int dirfd, int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size,
 	       berth_err *err)
 {
+	if (lazy_archive_load(err) < 0)
+		return -ELIBACC;
 	struct packer p = { .outfd = outfd, .path = STRBUF_INIT, .err = err };
 	p.a = archive_write_new();
 	if (!p.a)
