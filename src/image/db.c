@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/xalloc.h"
 #include "image/db.h"
@@ -39,12 +40,23 @@ int db_open(const char *path, sqlite3 **out, berth_err *err)
 	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	/* synchronous=NORMAL in WAL mode: a crash of the process loses nothing;
 	 * a power cut may lose the last transactions but never corrupts. */
-	int r = db_exec(
-		db,
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-		"CREATE TABLE IF NOT EXISTS schema(module TEXT PRIMARY KEY, version INTEGER NOT "
-		"NULL);",
-		err);
+	/* Switching a new database to WAL needs it to itself, and SQLite answers
+	 * SQLITE_BUSY there without calling the busy handler: when several
+	 * berth processes open a new store at once, retry (bounded: 30 s). */
+	int r = 0;
+	for (int tries = 0;; tries++) {
+		berth_err_clear(err);
+		r = db_exec(db,
+			    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
+			    "foreign_keys=ON;"
+			    "CREATE TABLE IF NOT EXISTS schema(module TEXT PRIMARY KEY, "
+			    "version INTEGER NOT NULL);",
+			    err);
+		int code = sqlite3_errcode(db) & 0xff;
+		if (r == 0 || (code != SQLITE_BUSY && code != SQLITE_LOCKED) || tries >= 3000)
+			break;
+		usleep(10000);
+	}
 	if (r < 0) {
 		berth_error_wrap(err, "open database %s", path);
 		sqlite3_close(db);
