@@ -6,6 +6,7 @@
 
 #include "cli/format.h"
 #include "common/cleanup.h"
+#include "common/json.h"
 #include "common/xalloc.h"
 
 enum node_kind { N_TEXT, N_ACTION, N_RANGE, N_IF };
@@ -40,11 +41,6 @@ static size_t strv_len(char *const *v)
 	while (v[n])
 		n++;
 	return n;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void nodes_free(struct node *n)
@@ -373,19 +369,17 @@ static void print_value(json_t *v, struct strbuf *sb)
 	}
 	case JSON_OBJECT: {
 		/* Go prints maps with sorted keys. */
-		size_t n = json_object_size(v), k = 0;
-		_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
+		_cleanup_json_ json_t *sorted = json_object_sorted(v);
 		const char *key;
 		json_t *e;
-		json_object_foreach (v, key, e)
-			keys[k++] = key;
-		qsort(keys, k, sizeof(char *), cmp_str);
+		bool first = true;
 		strbuf_addstr(sb, "map[");
-		for (size_t i = 0; i < k; i++) {
-			if (i)
+		json_object_foreach (sorted, key, e) {
+			if (!first)
 				strbuf_addch(sb, ' ');
-			strbuf_addf(sb, "%s:", keys[i]);
-			print_value(json_object_get(v, keys[i]), sb);
+			first = false;
+			strbuf_addf(sb, "%s:", key);
+			print_value(e, sb);
 		}
 		strbuf_addch(sb, ']');
 		break;

@@ -388,28 +388,6 @@ static json_t *v1_json(const struct save_image *im, size_t i)
 	return o;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The object with its own keys in byte order and its values untouched, as
- * Go marshals a map[string]*json.RawMessage (CreateID does). */
-static json_t *keys_sorted(json_t *o)
-{
-	size_t n = json_object_size(o), i = 0;
-	_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
-	const char *k;
-	json_t *v;
-	json_object_foreach (o, k, v)
-		keys[i++] = k;
-	qsort(keys, n, sizeof(char *), cmp_str);
-	json_t *out = json_object();
-	for (i = 0; i < n; i++)
-		json_object_set(out, keys[i], json_object_get(o, keys[i]));
-	return out;
-}
-
 static int save_docker(struct saver *sv, berth_err *err)
 {
 	_cleanup_json_ json_t *manifest = json_array();
@@ -431,7 +409,7 @@ static int save_docker(struct saver *sv, berth_err *err)
 			json_object_set_new(idj, "layer_id", json_string(chains[k]));
 			if (parent[0])
 				json_object_set_new(idj, "parent", json_string(parent));
-			_cleanup_json_ json_t *sorted = keys_sorted(idj);
+			_cleanup_json_ json_t *sorted = json_object_sorted(idj);
 			_cleanup_free_ char *ids = json_dumps(sorted, JSON_COMPACT);
 			char v1id[IMAGE_DIGEST_BUF];
 			digest_buffer(ids, strlen(ids), v1id);

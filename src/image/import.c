@@ -497,27 +497,6 @@ static int apply_change(struct changer *ch, const char *line, berth_err *err)
 	return berth_error_code(err, EINVAL, "%s is not a valid change command", kw);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A copy of o with its keys in byte order, as Go writes a map. */
-static json_t *sorted_keys(json_t *o)
-{
-	size_t n = json_object_size(o), i = 0;
-	_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
-	const char *k;
-	json_t *v;
-	json_object_foreach (o, k, v)
-		keys[i++] = k;
-	qsort(keys, n, sizeof(char *), cmp_str);
-	json_t *out = json_object();
-	for (i = 0; i < n; i++)
-		json_object_set(out, keys[i], json_object_get(o, keys[i]));
-	return out;
-}
-
 /* The container config in the order Docker writes it: container.Config's
  * fields in struct order, its maps' keys sorted. */
 static json_t *docker_order(json_t *cc)
@@ -531,7 +510,7 @@ static json_t *docker_order(json_t *cc)
 		json_t *v = json_object_get(cc, fields[i]);
 		if (v)
 			json_object_set_new(out, fields[i],
-					    json_is_object(v) ? sorted_keys(v) : json_incref(v));
+					    json_is_object(v) ? json_object_sorted(v) : json_incref(v));
 	}
 	return out;
 }
@@ -688,7 +667,7 @@ int image_import(struct image_store *s, int fd, const char *const *changes, cons
 	json_object_set_new(cfg, "history", json_pack("[o]", hist));
 	/* Docker's image config has its top-level keys sorted (image.Image's
 	 * MarshalJSON goes through a map). */
-	_cleanup_json_ json_t *sorted = sorted_keys(cfg);
+	_cleanup_json_ json_t *sorted = json_object_sorted(cfg);
 	_cleanup_free_ char *cbody = json_dumps(sorted, JSON_COMPACT);
 	char cdigest[IMAGE_DIGEST_BUF], mdigest[IMAGE_DIGEST_BUF];
 	digest_buffer(cbody, strlen(cbody), cdigest);
