@@ -237,6 +237,21 @@ int reg_status_error(struct req *r, berth_err *err)
 
 /* ---- curl callbacks ---- */
 
+/* The headers of the last response, freed: a new one (a redirect, a 100
+ * Continue, a retry) starts from none. */
+static void forget_headers(struct req *r)
+{
+	free(r->location);
+	free(r->content_type);
+	free(r->docker_digest);
+	free(r->range);
+	free(r->content_range);
+	free(r->www_auth);
+	r->location = r->content_type = r->docker_digest = r->range = NULL;
+	r->content_range = r->www_auth = NULL;
+	r->content_length = -1;
+}
+
 static size_t on_header(char *line, size_t size, size_t n, void *opaque)
 {
 	struct req *r = opaque;
@@ -245,15 +260,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *opaque)
 		/* A new response (redirect, 100 Continue): forget the last one's headers. */
 		const char *sp = memchr(line, ' ', len);
 		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		free(r->location);
-		free(r->content_type);
-		free(r->docker_digest);
-		free(r->range);
-		free(r->content_range);
-		free(r->www_auth);
-		r->location = r->content_type = r->docker_digest = r->range = NULL;
-		r->content_range = r->www_auth = NULL;
-		r->content_length = -1;
+		forget_headers(r);
 		return len;
 	}
 	const char *colon = memchr(line, ':', len);
@@ -390,15 +397,7 @@ static void req_reset_response(struct req *r)
 	r->status = 0;
 	strbuf_reset(&r->resp);
 	r->resp_too_big = false;
-	free(r->location);
-	free(r->content_type);
-	free(r->docker_digest);
-	free(r->range);
-	free(r->content_range);
-	free(r->www_auth);
-	r->location = r->content_type = r->docker_digest = r->range = NULL;
-	r->content_range = r->www_auth = NULL;
-	r->content_length = -1;
+	forget_headers(r);
 	r->up_done = 0;
 	r->body_checked = false;
 	r->cannot_resume = false;
