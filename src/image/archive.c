@@ -915,8 +915,6 @@ static int plan_add(struct source *src, struct plan *p, char **fresh, char ***lo
 		berth_err ierr = BERTH_ERR_INIT;
 		bool existed = image_store_info(src->s, im->id, &before, &ierr) == 0;
 		berth_err_clear(&ierr);
-		/* Adding an image anew replaces its row: keep the names it had. */
-		_cleanup_strv_ char **had = existed ? TAKE_PTR(before.tags) : NULL;
 		if (existed)
 			image_info_free(&before);
 		struct image_add a = {
@@ -940,8 +938,6 @@ static int plan_add(struct source *src, struct plan *p, char **fresh, char ***lo
 		int r = image_store_add_image(src->s, &a, &id, err);
 		if (r == 0 && !existed)
 			fresh[n_fresh++] = xstrdup(id);
-		for (size_t k = 0; r == 0 && had && had[k]; k++)
-			r = image_store_tag(src->s, id, had[k], err);
 		if (r < 0)
 			return r;
 		size_t add = 2 * im->n_tags + 1;
