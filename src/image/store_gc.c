@@ -159,8 +159,8 @@ int image_store_prune(struct image_store *s, bool all, image_prune_fn want, void
 {
 	_cleanup_strv_ char **ids =
 		store_query_strv(s,
-				 all ? "SELECT id FROM images WHERE ? IS NULL"
-				     : "SELECT id FROM images WHERE ? IS NULL AND id NOT IN "
+				 all ? "SELECT id FROM images"
+				     : "SELECT id FROM images WHERE id NOT IN "
 				       "(SELECT image_id FROM tags)",
 				 NULL);
 	size_t k = 0;

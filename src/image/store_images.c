@@ -290,7 +290,8 @@ char **store_query_strv(struct image_store *s, const char *sql, const char *arg)
 	char **v = xcalloc(1, sizeof(char *));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return v;
-	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		v = xrealloc(v, (n + 2) * sizeof(char *));
 		v[n++] = db_text(st, 0);

@@ -9,7 +9,7 @@
  *   store_layer_row_exists()  is the layer recorded?
  *   store_bind_exec()      run a statement with one or two text parameters
  *   store_query_text()     the text of a one-row, one-parameter query, or NULL
- *   store_query_strv()     a column of a one-parameter query as a strv
+ *   store_query_strv()     a column of a query (one parameter, or none when arg is NULL) as a strv
  *   store_open_dir_of()    a DIR stream of a directory fd (the fd stays open)
  *   store_sweep_tmp()      the entries of tmp/ no writer holds (left by killed
  *                          processes): each to seen(), removed when remove
