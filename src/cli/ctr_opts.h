@@ -41,6 +41,7 @@ struct create_request {
 	char *cidfile;       /* --cidfile, or NULL */
 	bool detach;         /* -d */
 	bool quiet;          /* -q: no pull progress */
+	bool sig_proxy;      /* --sig-proxy (run only; default true): forward signals */
 };
 
 /* argv[0] is "run" or "create". Returns 0, or -EINVAL with err naming the flag. */
