@@ -372,38 +372,6 @@ static int add_env(struct state *st, const struct flag *f, const char *val, bert
 	return 0;
 }
 
-static int add_host_entry(json_t *hc, const struct flag *f, const char *val, berth_err *err)
-{
-	size_t n = strcspn(val, ":=");
-	if (!val[n] || n == 0) {
-		berth_error(err, 0, "bad format for add-host: \"%s\"", val);
-		return bad_value(err, f, val);
-	}
-	_cleanup_free_ char *ip = xstrdup(val + n + 1);
-	size_t len = strlen(ip);
-	if (len >= 2 && ip[0] == '[' && ip[len - 1] == ']') {
-		memmove(ip, ip + 1, len - 2);
-		ip[len - 2] = '\0';
-	}
-	unsigned char buf[16];
-	if (strcmp(ip, "host-gateway") != 0 && inet_pton(AF_INET, ip, buf) != 1 &&
-	    inet_pton(AF_INET6, ip, buf) != 1) {
-		berth_error(err, 0, "invalid IP address in add-host: \"%s\"", ip);
-		return bad_value(err, f, val);
-	}
-	_cleanup_free_ char *entry = xasprintf("%.*s:%s", (int)n, val, ip);
-	append_str(hc, "ExtraHosts", entry);
-	return 0;
-}
-
-static bool is_ip(const char *s, int family)
-{
-	unsigned char buf[16];
-	if (family)
-		return inet_pton(family, s, buf) == 1;
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 /* -v SRC:DST[:OPTS] is a bind (or named volume); a lone path an anonymous volume. */
 static int add_volume(struct create_request *r, const char *val, berth_err *err)
 {
@@ -445,27 +413,14 @@ static int add_security_opt(struct state *st, const char *val, berth_err *err)
 		json_object_set_new(st->r->host_config, "ReadonlyPaths", json_array());
 		return 0;
 	}
-	if (sep && (size_t)(sep - val) == 7 && strncmp(val, "seccomp", 7) == 0) {
-		const char *file = sep + 1;
-		if (strcmp(file, "unconfined") != 0 && strcmp(file, "builtin") != 0) {
-			json_error_t je;
-			_cleanup_json_ json_t *profile = json_load_file(file, 0, &je);
-			if (!profile) {
-				_cleanup_fclose_ FILE *f = fopen(file, "re");
-				if (!f)
-					return berth_error(
-						err, 0, "opening seccomp profile (%s) failed: %s",
-						file, strerror(errno));
-				return berth_error(
-					err, 0,
-					"compacting json for seccomp profile (%s) failed: %s", file,
-					je.text);
-			}
-			_cleanup_free_ char *text = json_dumps(profile, JSON_COMPACT);
-			_cleanup_free_ char *opt = xasprintf("seccomp=%s", text);
-			json_array_append_new(st->security_opts, json_string(opt));
-			return 0;
-		}
+	if (sep && (size_t)(sep - val) == 7 && strncmp(val, "seccomp", 7) == 0 &&
+	    strcmp(sep + 1, "unconfined") != 0 && strcmp(sep + 1, "builtin") != 0) {
+		_cleanup_free_ char *profile = NULL;
+		if (ctr_read_seccomp_profile(sep + 1, &profile, err) < 0)
+			return -EINVAL;
+		_cleanup_free_ char *opt = xasprintf("seccomp=%s", profile);
+		json_array_append_new(st->security_opts, json_string(opt));
+		return 0;
 	}
 	json_array_append_new(st->security_opts, json_string(val));
 	return 0;
@@ -492,69 +447,6 @@ static void normalize_cap(json_t *o, const char *key, const char *val)
 	for (char *p = c; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	append_str(o, key, c);
-}
-
-static int check_device_cgroup_rule(const char *val, berth_err *err)
-{
-	/* "c|b|a MAJOR|*:MINOR|* rwm" */
-	const char *p = val;
-	bool ok = *p && strchr("abc", *p) && p[1] == ' ';
-	if (ok) {
-		p += 2;
-		for (int part = 0; part < 2 && ok; part++) {
-			if (*p == '*')
-				p++;
-			else if (isdigit((unsigned char)*p))
-				while (isdigit((unsigned char)*p))
-					p++;
-			else
-				ok = false;
-			if (ok && part == 0)
-				ok = *p++ == ':';
-		}
-		ok = ok && *p++ == ' ';
-		size_t n = ok ? strspn(p, "rwm") : 0;
-		ok = ok && n >= 1 && n <= 3 && !p[n];
-	}
-	if (!ok)
-		return berth_error(err, 0, "invalid device cgroup format '%s'", val);
-	return 0;
-}
-
-static int check_sysctl(const struct flag *f, const char *val, berth_err *err)
-{
-	static const char *const names[] = {
-		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
-	};
-	const char *eq = strchr(val, '=');
-	if (!eq) {
-		berth_error(err, 0, "sysctl '%s' is not allowed", val);
-		return bad_value(err, f, val);
-	}
-	size_t n = (size_t)(eq - val);
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strlen(names[i]) == n && strncmp(val, names[i], n) == 0)
-			return 0;
-	if (strncmp(val, "fs.mqueue.", 10) == 0 || strncmp(val, "net.", 4) == 0)
-		return 0;
-	berth_error(err, 0, "sysctl '%s' is not allowed", val);
-	return bad_value(err, f, val);
-}
-
-static bool mac_valid(const char *s)
-{
-	/* six colon- or dash-separated hex pairs */
-	for (int i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
-			return false;
-		s += 2;
-		if (i < 5 && *s != ':' && *s != '-')
-			return false;
-		if (i < 5)
-			s++;
-	}
-	return *s == '\0';
 }
 
 static int parse_attach(struct state *st, const char *val, berth_err *err)
@@ -625,9 +517,15 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 	case O_ENTRYPOINT: json_object_set_new(cfg, "Entrypoint", json_pack("[s]", val)); break;
 	case O_HOSTNAME: set_str(cfg, "Hostname", val); break;
 	case O_DOMAINNAME: set_str(cfg, "Domainname", val); break;
-	case O_ADD_HOST: return add_host_entry(hc, f, val, err);
+	case O_ADD_HOST: {
+		_cleanup_free_ char *entry = NULL;
+		if (ctr_parse_extra_host(val, &entry, err) < 0)
+			return bad_value(err, f, val);
+		append_str(hc, "ExtraHosts", entry);
+		break;
+	}
 	case O_DNS:
-		if (!is_ip(val, 0)) {
+		if (!ctr_is_ip(val, 0)) {
 			berth_error(err, 0, "%s is not an ip address", val);
 			return bad_value(err, f, val);
 		}
@@ -764,7 +662,7 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 		break;
 	}
 	case O_DEVICE_CGROUP_RULE:
-		if (check_device_cgroup_rule(val, err) < 0)
+		if (ctr_check_device_cgroup_rule(val, err) < 0)
 			return bad_value(err, f, val);
 		append_str(hc, "DeviceCgroupRules", val);
 		break;
@@ -797,8 +695,8 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 		break;
 	case O_CGROUP_PARENT: set_str(hc, "CgroupParent", val); break;
 	case O_SYSCTL:
-		if (check_sysctl(f, val, err) < 0)
-			return -EINVAL;
+		if (ctr_check_sysctl(val, err) < 0)
+			return bad_value(err, f, val);
 		kv_set(map(hc, "Sysctls"), val);
 		break;
 	case O_LOG_DRIVER: set_str(json_object_get(hc, "LogConfig"), "Type", val); break;
@@ -806,30 +704,35 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 	case O_STOP_SIGNAL: set_str(cfg, "StopSignal", val); break;
 	case O_STOP_TIMEOUT: return set_int_flag(cfg, "StopTimeout", f, val, 64, false, NULL, err);
 	case O_NETWORK: {
-		json_t *name;
-		size_t i;
-		json_array_foreach (st->networks, i, name)
-			if (strcmp(json_string_value(name), val) == 0)
-				return berth_error(
-					err, 0, "network \"%s\" is specified multiple times", val);
-		json_array_append_new(st->networks, json_string(val));
+		_cleanup_free_ char *name = NULL;
+		json_t *ep = NULL;
+		if (ctr_parse_network(val, &name, &ep, err) < 0)
+			return bad_value(err, f, val);
+		json_t *eps = json_object_get(r->networking, "EndpointsConfig");
+		if (json_object_get(eps, name)) {
+			json_decref(ep);
+			return berth_error(err, 0, "network \"%s\" is specified multiple times",
+					   name);
+		}
+		json_object_set_new(eps, name, ep);
+		json_array_append_new(st->networks, json_string(name));
 		break;
 	}
 	case O_NETWORK_ALIAS: json_array_append_new(st->aliases, json_string(val)); break;
 	case O_IP:
-		if (!is_ip(val, AF_INET))
+		if (!ctr_is_ip(val, AF_INET))
 			return berth_error(err, 0, "invalid IPv4 address: %s", val);
 		free(st->ip);
 		st->ip = xstrdup(val);
 		break;
 	case O_IP6:
-		if (!is_ip(val, AF_INET6))
+		if (!ctr_is_ip(val, AF_INET6))
 			return berth_error(err, 0, "invalid IPv6 address: %s", val);
 		free(st->ip6);
 		st->ip6 = xstrdup(val);
 		break;
 	case O_MAC_ADDRESS:
-		if (!mac_valid(val))
+		if (!ctr_mac_valid(val))
 			return berth_error(err, 0, "%s is not a valid mac address", val);
 		free(st->mac);
 		st->mac = xstrdup(val);
@@ -908,37 +811,48 @@ static int settle_health(struct state *st, berth_err *err)
 	return 0;
 }
 
-/* The first network is the NetworkMode; --ip, --network-alias... go to its endpoint. */
-static void settle_networks(struct state *st)
+/* The first network is the NetworkMode; --ip, --network-alias... go to its
+ * endpoint ("default" when no --network), unless it sets its own. */
+static int settle_networks(struct state *st, berth_err *err)
 {
 	json_t *eps = json_object_get(st->r->networking, "EndpointsConfig");
-	json_t *v;
-	size_t i;
-	json_array_foreach (st->networks, i, v)
-		json_object_set_new(eps, json_string_value(v), json_object());
 	const char *first = "default";
 	if (json_array_size(st->networks) > 0)
 		first = json_string_value(json_array_get(st->networks, 0));
 	set_str(st->r->host_config, "NetworkMode", first);
 	if (!json_array_size(st->aliases) && !st->ip && !st->ip6 && !st->mac)
-		return;
-	json_t *ep = json_object_get(eps, first);
-	if (!ep) {
-		ep = json_object();
-		json_object_set_new(eps, first, ep);
-	}
-	if (json_array_size(st->aliases))
+		return 0;
+	json_t *ep = map(eps, first);
+	if (json_array_size(st->aliases)) {
+		if (json_object_get(ep, "Aliases"))
+			return berth_error(err, 0,
+					   "conflicting options: cannot specify both "
+					   "--network-alias and per-network alias");
 		json_object_set(ep, "Aliases", st->aliases);
-	if (st->ip || st->ip6) {
-		json_t *ipam = json_object();
-		if (st->ip)
-			set_str(ipam, "IPv4Address", st->ip);
-		if (st->ip6)
-			set_str(ipam, "IPv6Address", st->ip6);
-		json_object_set_new(ep, "IPAMConfig", ipam);
 	}
-	if (st->mac)
+	json_t *ipam = json_object_get(ep, "IPAMConfig");
+	if (st->ip && json_object_get(ipam, "IPv4Address"))
+		return berth_error(err, 0,
+				   "conflicting options: cannot specify both --ip and "
+				   "per-network IPv4 address");
+	if (st->ip6 && json_object_get(ipam, "IPv6Address"))
+		return berth_error(err, 0,
+				   "conflicting options: cannot specify both --ip6 and "
+				   "per-network IPv6 address");
+	if (st->ip)
+		set_str(map(ep, "IPAMConfig"), "IPv4Address", st->ip);
+	if (st->ip6)
+		set_str(map(ep, "IPAMConfig"), "IPv6Address", st->ip6);
+	if (st->mac) {
+		if (json_object_get(ep, "MacAddress"))
+			return berth_error(err, 0,
+					   "conflicting options: cannot specify both "
+					   "--mac-address and per-network MAC address");
 		set_str(ep, "MacAddress", st->mac);
+		/* the container-wide field, deprecated, still read by older engines */
+		set_str(st->r->config, "MacAddress", st->mac);
+	}
+	return 0;
 }
 
 static void settle_attach(struct state *st)
@@ -1077,9 +991,9 @@ static int parse_request(struct state *st, int argc, char **argv, berth_err *err
 	json_object_set_new(r->host_config, "AutoRemove", json_boolean(st->rm));
 	if (json_array_size(st->security_opts))
 		json_object_set(r->host_config, "SecurityOpt", st->security_opts);
-	if (settle_env_labels(st, err) < 0 || settle_health(st, err) < 0)
+	if (settle_env_labels(st, err) < 0 || settle_health(st, err) < 0 ||
+	    settle_networks(st, err) < 0)
 		return -EINVAL;
-	settle_networks(st);
 	settle_attach(st);
 	return 0;
 }

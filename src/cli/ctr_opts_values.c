@@ -450,8 +450,41 @@ static int split_proto(const char *s, char **port, const char **proto, berth_err
 	return 0;
 }
 
+/* "target=80,published=8080,protocol=udp" -> "8080:80/udp" (other keys ignored, as docker) */
+static int publish_long_syntax(const char *s, char **out, berth_err *err)
+{
+	_cleanup_free_ char *copy = xstrdup(s);
+	const char *target = "", *published = "", *proto = "tcp";
+	for (char *field = copy, *next; field; field = next) {
+		next = strchr(field, ',');
+		if (next)
+			*next++ = '\0';
+		char *val = strchr(field, '=');
+		if (!val || val == field)
+			return berth_error(
+				err, 0,
+				"invalid publish opts format (should be name=value but got '%s')",
+				field);
+		*val++ = '\0';
+		if (strcmp(field, "target") == 0)
+			target = val;
+		else if (strcmp(field, "published") == 0)
+			published = val;
+		else if (strcmp(field, "protocol") == 0)
+			proto = val;
+	}
+	*out = xasprintf("%s:%s/%s", published, target, proto);
+	return 0;
+}
+
 int ctr_parse_publish(const char *s, json_t *bindings, json_t *exposed, berth_err *err)
 {
+	if (strchr(s, '=')) {
+		_cleanup_free_ char *spec = NULL;
+		if (publish_long_syntax(s, &spec, err) < 0)
+			return -EINVAL;
+		return ctr_parse_publish(spec, bindings, exposed, err);
+	}
 	/* [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]; the IP may itself hold colons */
 	const char *last = strrchr(s, ':');
 	_cleanup_free_ char *ip = NULL, *host = NULL;
@@ -620,4 +653,169 @@ int ctr_read_kv_file(const char *path, bool from_env, json_t *arr, berth_err *er
 	if (ferror(f))
 		return berth_error_errno(err, "read %s", path);
 	return 0;
+}
+
+bool ctr_is_ip(const char *s, int family)
+{
+	unsigned char buf[16];
+	if (family)
+		return inet_pton(family, s, buf) == 1;
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+bool ctr_mac_valid(const char *s)
+{
+	/* six colon- or dash-separated hex pairs */
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+			return false;
+		s += 2;
+		if (i < 5 && *s != ':' && *s != '-')
+			return false;
+		if (i < 5)
+			s++;
+	}
+	return *s == '\0';
+}
+
+int ctr_parse_extra_host(const char *s, char **entry, berth_err *err)
+{
+	size_t n = strcspn(s, ":=");
+	if (!s[n] || n == 0)
+		return berth_error(err, 0, "bad format for add-host: \"%s\"", s);
+	_cleanup_free_ char *ip = xstrdup(s + n + 1);
+	size_t len = strlen(ip);
+	if (len >= 2 && ip[0] == '[' && ip[len - 1] == ']') {
+		memmove(ip, ip + 1, len - 2);
+		ip[len - 2] = '\0';
+	}
+	if (strcmp(ip, "host-gateway") != 0 && !ctr_is_ip(ip, 0))
+		return berth_error(err, 0, "invalid IP address in add-host: \"%s\"", ip);
+	*entry = xasprintf("%.*s:%s", (int)n, s, ip);
+	return 0;
+}
+
+int ctr_parse_network(const char *s, char **name, json_t **endpoint, berth_err *err)
+{
+	if (!strchr(s, '=')) {
+		*name = xstrdup(s);
+		*endpoint = json_object();
+		return 0;
+	}
+	_cleanup_json_ json_t *ep = json_object();
+	_cleanup_free_ char *copy = xstrdup(s), *net = NULL;
+	for (char *field = copy, *next; field; field = next) {
+		next = strchr(field, ',');
+		if (next)
+			*next++ = '\0';
+		char *val = strchr(field, '=');
+		if (!val)
+			return berth_error(err, 0, "invalid field key %s", field);
+		*val++ = '\0';
+		if (strcmp(field, "name") == 0) {
+			free(net);
+			net = xstrdup(val);
+		} else if (strcmp(field, "alias") == 0) {
+			json_t *a = json_object_get(ep, "Aliases");
+			if (!a) {
+				a = json_array();
+				json_object_set_new(ep, "Aliases", a);
+			}
+			json_array_append_new(a, json_string(val));
+		} else if (strcmp(field, "ip") == 0 || strcmp(field, "ip6") == 0) {
+			bool v6 = field[2] == '6';
+			if (!ctr_is_ip(val, v6 ? AF_INET6 : AF_INET))
+				return berth_error(err, 0, "invalid IPv%c address: %s",
+						   v6 ? '6' : '4', val);
+			json_object_set_new(sub(ep, "IPAMConfig"),
+					    v6 ? "IPv6Address" : "IPv4Address", json_string(val));
+		} else if (strcmp(field, "link-local-ip") == 0) {
+			json_t *ipam = sub(ep, "IPAMConfig");
+			json_t *l = json_object_get(ipam, "LinkLocalIPs");
+			if (!l) {
+				l = json_array();
+				json_object_set_new(ipam, "LinkLocalIPs", l);
+			}
+			json_array_append_new(l, json_string(val));
+		} else if (strcmp(field, "mac-address") == 0) {
+			if (!ctr_mac_valid(val))
+				return berth_error(err, 0, "%s is not a valid mac address", val);
+			json_object_set_new(ep, "MacAddress", json_string(val));
+		} else if (strcmp(field, "driver-opt") == 0) {
+			kv_into(sub(ep, "DriverOpts"), val);
+		} else if (strcmp(field, "gw-priority") == 0) {
+			int64_t prio;
+			if (ctr_parse_int(val, 64, false, &prio, err) < 0)
+				return -EINVAL;
+			json_object_set_new(ep, "GwPriority", json_integer(prio));
+		} else {
+			return berth_error(err, 0, "invalid field key %s", field);
+		}
+	}
+	if (!net || !*net)
+		return berth_error(err, 0, "network name/id is not specified");
+	*name = TAKE_PTR(net);
+	*endpoint = TAKE_PTR(ep);
+	return 0;
+}
+
+int ctr_read_seccomp_profile(const char *path, char **compact, berth_err *err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return berth_error(err, 0, "opening seccomp profile (%s) failed: %s", path,
+				   strerror(errno));
+	json_error_t je;
+	_cleanup_json_ json_t *profile = json_loadf(f, 0, &je);
+	if (!profile)
+		return berth_error(err, 0, "compacting json for seccomp profile (%s) failed: %s",
+				   path, je.text);
+	*compact = json_dumps(profile, JSON_COMPACT);
+	return 0;
+}
+
+int ctr_check_device_cgroup_rule(const char *s, berth_err *err)
+{
+	/* "a|b|c MAJOR|*:MINOR|* rwm" */
+	const char *p = s;
+	bool ok = *p && strchr("abc", *p) && p[1] == ' ';
+	if (ok) {
+		p += 2;
+		for (int part = 0; part < 2 && ok; part++) {
+			if (*p == '*')
+				p++;
+			else if (isdigit((unsigned char)*p))
+				while (isdigit((unsigned char)*p))
+					p++;
+			else
+				ok = false;
+			if (ok && part == 0)
+				ok = *p++ == ':';
+		}
+		ok = ok && *p++ == ' ';
+		size_t n = ok ? strspn(p, "rwm") : 0;
+		ok = ok && n >= 1 && n <= 3 && !p[n];
+	}
+	if (!ok)
+		return berth_error(err, 0, "invalid device cgroup format '%s'", s);
+	return 0;
+}
+
+int ctr_check_sysctl(const char *s, berth_err *err)
+{
+	/* the namespaced sysctls docker lets a container set */
+	static const char *const names[] = {
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+	};
+	const char *eq = strchr(s, '=');
+	if (eq) {
+		size_t n = (size_t)(eq - s);
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+			if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0)
+				return 0;
+		if (strncmp(s, "fs.mqueue.", 10) == 0 || strncmp(s, "net.", 4) == 0)
+			return 0;
+	}
+	return berth_error(err, 0, "sysctl '%s' is not allowed", s);
 }

@@ -16,6 +16,11 @@
  *   ctr_parse_expose()    --expose's syntax into ExposedPorts
  *   ctr_parse_restart()   --restart -> RestartPolicy
  *   ctr_read_kv_file()    --env-file / --label-file lines appended to an array
+ *   ctr_parse_extra_host()  --add-host "host:ip" / "host=ip" -> "host:ip"
+ *   ctr_parse_network()   --network NAME or "name=N,alias=A,ip=..." -> name + EndpointSettings
+ *   ctr_read_seccomp_profile()  seccomp=FILE: the file's JSON, compacted
+ *   ctr_check_device_cgroup_rule(), ctr_check_sysctl()  docker's checks
+ *   ctr_is_ip(), ctr_mac_valid()
  */
 #ifndef BERTH_CLI_CTR_OPTS_VALUES_H
 #define BERTH_CLI_CTR_OPTS_VALUES_H
@@ -41,5 +46,13 @@ int ctr_parse_restart(const char *s, json_t **out, berth_err *err);
  * its value from the environment and is dropped when unset (--env-file);
  * without, it is kept as is (--label-file). */
 int ctr_read_kv_file(const char *path, bool from_env, json_t *arr, berth_err *err);
+int ctr_parse_extra_host(const char *s, char **entry, berth_err *err);
+int ctr_parse_network(const char *s, char **name, json_t **endpoint, berth_err *err);
+int ctr_read_seccomp_profile(const char *path, char **compact, berth_err *err);
+int ctr_check_device_cgroup_rule(const char *s, berth_err *err);
+int ctr_check_sysctl(const char *s, berth_err *err);
+/* family: AF_INET, AF_INET6, or 0 for either */
+bool ctr_is_ip(const char *s, int family);
+bool ctr_mac_valid(const char *s);
 
 #endif

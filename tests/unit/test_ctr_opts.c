@@ -583,11 +583,44 @@ static void test_network(void **state)
 	assert_string_equal(HC("DnsSearch"), "[\"example.com\"]");
 	assert_string_equal(HC("DnsOptions"), "[\"ndots:2\"]");
 	assert_string_equal(HC("ExtraHosts"), "[\"db:10.0.0.2\",\"gw:host-gateway\",\"v6:::1\"]");
+	assert_string_equal(CFG("MacAddress"), "\"02:42:ac:11:00:02\"");
 
 	assert_int_equal(P("run", "--network-alias", "x", "busybox"), 0);
 	assert_string_equal(HC("NetworkMode"), "\"default\"");
 	assert_string_equal(NET("EndpointsConfig"), "{\"default\":{\"Aliases\":[\"x\"]}}");
 
+	/* docker's per-network syntax */
+	assert_int_equal(
+		P("run", "--network",
+		  "name=app,alias=web,alias=www,ip=10.1.0.9,driver-opt=com.example=1", "--network",
+		  "name=mgmt,ip6=fd00::9,mac-address=02:00:00:00:00:09,link-local-ip=169.254.0.9",
+		  "busybox"),
+		0);
+	assert_string_equal(HC("NetworkMode"), "\"app\"");
+	assert_string_equal(
+		NET("EndpointsConfig"),
+		"{\"app\":{\"Aliases\":[\"web\",\"www\"],\"DriverOpts\":{\"com.example\":\"1\"},"
+		"\"IPAMConfig\":{\"IPv4Address\":\"10.1.0.9\"}},\"mgmt\":{\"IPAMConfig\":"
+		"{\"IPv6Address\":\"fd00::9\",\"LinkLocalIPs\":[\"169.254.0.9\"]},"
+		"\"MacAddress\":\"02:00:00:00:00:09\"}}");
+	assert_string_equal(
+		ERR("run", "--network", "name=app,alias=a", "--network-alias", "b", "busybox"),
+		"conflicting options: cannot specify both --network-alias and per-network "
+		"alias");
+	assert_string_equal(
+		ERR("run", "--network", "name=app,ip=10.0.0.1", "--ip", "10.0.0.2", "busybox"),
+		"conflicting options: cannot specify both --ip and per-network IPv4 "
+		"address");
+	assert_string_equal(
+		ERR("run", "--network", "alias=a", "busybox"),
+		"invalid argument \"alias=a\" for \"--network\" flag: network name/id is "
+		"not specified");
+	assert_string_equal(
+		ERR("run", "--network", "name=a,colour=red", "busybox"),
+		"invalid argument \"name=a,colour=red\" for \"--network\" flag: invalid "
+		"field key colour");
+	assert_string_equal(ERR("run", "--network", "a", "--network", "name=a", "busybox"),
+			    "network \"a\" is specified multiple times");
 	assert_string_equal(ERR("run", "--network", "a", "--network", "a", "busybox"),
 			    "network \"a\" is specified multiple times");
 	assert_string_equal(ERR("run", "--ip", "fd00::1", "busybox"),
@@ -635,6 +668,14 @@ static void test_ports(void **state)
 			    "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"80\"},"
 			    "{\"HostIp\":\"\",\"HostPort\":\"8080\"}]}");
 
+	assert_int_equal(P("run", "-p", "target=53,published=5353,protocol=udp,mode=host", "-p",
+			   "target=80", "nginx"),
+			 0);
+	assert_string_equal(HC("PortBindings"),
+			    "{\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"5353\"}],"
+			    "\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]}");
+	assert_string_equal(ERR("run", "-p", "target=80,oops", "nginx"),
+			    "invalid publish opts format (should be name=value but got 'oops')");
 	assert_string_equal(ERR("run", "-p", "80:http", "nginx"), "invalid containerPort: http");
 	assert_string_equal(ERR("run", "-p", "99999:80", "nginx"), "invalid hostPort: 99999");
 	assert_string_equal(ERR("run", "-p", "80/icmp", "nginx"), "invalid proto: icmp");
