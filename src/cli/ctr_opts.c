@@ -20,6 +20,7 @@
 #include "cli/ctr_opts_values.h"
 #include "common/cleanup.h"
 #include "common/json.h"
+#include "common/path.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -108,6 +109,19 @@ enum {
 	O_ISOLATION,
 	O_RUNTIME,
 	O_SIG_PROXY,
+	O_VOLUME_DRIVER,
+	O_LINK,
+	O_LINK_LOCAL_IP,
+	O_STORAGE_OPT,
+	O_ANNOTATION,
+	O_CPU_RT_PERIOD,
+	O_CPU_RT_RUNTIME,
+	O_BLKIO_WEIGHT_DEVICE,
+	O_DEVICE_READ_BPS,
+	O_DEVICE_WRITE_BPS,
+	O_DEVICE_READ_IOPS,
+	O_DEVICE_WRITE_IOPS,
+	O_DISABLE_CONTENT_TRUST,
 };
 
 /* A bool flag takes an optional "=false" (--rm=false), as pflag allows. */
@@ -207,6 +221,20 @@ static const struct flag {
 	{ "runtime", ARG, O_RUNTIME, false },
 	{ "sig-proxy", BOOL, O_SIG_PROXY, true },
 	{ "attach", ARG, O_ATTACH, false },
+	{ "volume-driver", ARG, O_VOLUME_DRIVER, false },
+	{ "link", ARG, O_LINK, false },
+	{ "link-local-ip", ARG, O_LINK_LOCAL_IP, false },
+	{ "storage-opt", ARG, O_STORAGE_OPT, false },
+	{ "annotation", ARG, O_ANNOTATION, false },
+	{ "cpu-rt-period", ARG, O_CPU_RT_PERIOD, false },
+	{ "cpu-rt-runtime", ARG, O_CPU_RT_RUNTIME, false },
+	{ "blkio-weight-device", ARG, O_BLKIO_WEIGHT_DEVICE, false },
+	{ "device-read-bps", ARG, O_DEVICE_READ_BPS, false },
+	{ "device-write-bps", ARG, O_DEVICE_WRITE_BPS, false },
+	{ "device-read-iops", ARG, O_DEVICE_READ_IOPS, false },
+	{ "device-write-iops", ARG, O_DEVICE_WRITE_IOPS, false },
+	/* images are not signature-checked; accepted so scripts that pass it still run */
+	{ "disable-content-trust", BOOL, O_DISABLE_CONTENT_TRUST, false },
 };
 
 /* What is settled after all flags are read. */
@@ -214,7 +242,7 @@ struct state {
 	struct create_request *r;
 	const char *cmd;
 	json_t *env, *env_files, *labels, *label_files;
-	json_t *networks, *aliases, *security_opts;
+	json_t *networks, *aliases, *link_local_ips, *security_opts;
 	char *ip, *ip6, *mac;
 	bool attach_in, attach_out, attach_err, attach_given;
 	bool interactive, tty, rm, restart_given;
@@ -381,19 +409,17 @@ static int add_volume(struct create_request *r, const char *val, berth_err *err)
 		json_object_set_new(map(r->config, "Volumes"), val, json_object());
 		return 0;
 	}
-	/* docker makes a relative bind source ("./data:/data") absolute */
-	if (val[0] == '.') {
+	/* docker makes a bind source of "." or "./x" absolute (not "x" or "../x") */
+	size_t srclen = strcspn(val, ":");
+	if ((srclen == 1 && val[0] == '.') || strncmp(val, "./", 2) == 0) {
 		_cleanup_free_ char *cwd = getcwd(NULL, 0);
 		if (!cwd)
 			return berth_error_errno(err, "getcwd");
-		const char *rest = val;
-		if (strncmp(rest, "./", 2) == 0)
-			rest += 2;
-		else if (rest[1] == ':')
-			rest++;
-		_cleanup_free_ char *abs =
-			xasprintf("%s%s%s", cwd, rest[0] == ':' ? "" : "/", rest);
-		append_str(r->host_config, "Binds", abs);
+		_cleanup_free_ char *src = xstrndup(val, srclen);
+		_cleanup_free_ char *joined = path_join(cwd, src);
+		_cleanup_free_ char *abs = path_clean(joined);
+		_cleanup_free_ char *bind = xasprintf("%s%s", abs, val + srclen);
+		append_str(r->host_config, "Binds", bind);
 		return 0;
 	}
 	append_str(r->host_config, "Binds", val);
@@ -447,6 +473,16 @@ static void normalize_cap(json_t *o, const char *key, const char *val)
 	for (char *p = c; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	append_str(o, key, c);
+}
+
+static int add_throttle(json_t *hc, const char *key, const struct flag *f, const char *val,
+			enum ctr_throttle kind, berth_err *err)
+{
+	json_t *t = NULL;
+	if (ctr_parse_throttle(val, kind, &t, err) < 0)
+		return bad_value(err, f, val);
+	json_array_append_new(list(hc, key), t);
+	return 0;
 }
 
 static int parse_attach(struct state *st, const char *val, berth_err *err)
@@ -772,6 +808,46 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 	/* sent as docker does; which runtime runs the container is the engine's call */
 	case O_RUNTIME: set_str(hc, "Runtime", val); break;
 	case O_ATTACH: return parse_attach(st, val, err);
+	case O_VOLUME_DRIVER: set_str(hc, "VolumeDriver", val); break;
+	case O_LINK:
+		if (!val[0] || val[0] == ':') {
+			berth_error(err, 0, "bad format for links: %s", val);
+			return bad_value(err, f, val);
+		}
+		append_str(hc, "Links", val);
+		break;
+	case O_LINK_LOCAL_IP:
+		if (!ctr_is_ip(val, 0))
+			return berth_error(err, 0, "invalid link-local IP address: %s", val);
+		json_array_append_new(st->link_local_ips, json_string(val));
+		break;
+	case O_STORAGE_OPT:
+		if (!strchr(val, '=') || val[0] == '=')
+			return berth_error(err, 0, "invalid storage option");
+		kv_set(map(hc, "StorageOpt"), val);
+		break;
+	case O_ANNOTATION:
+		if (!strchr(val, '=') || val[0] == '=') {
+			berth_error(err, 0, "invalid key value pair format in annotation: %s", val);
+			return bad_value(err, f, val);
+		}
+		kv_set(map(hc, "Annotations"), val);
+		break;
+	case O_CPU_RT_PERIOD:
+		return set_int_flag(hc, "CpuRealtimePeriod", f, val, 64, false, NULL, err);
+	case O_CPU_RT_RUNTIME:
+		return set_int_flag(hc, "CpuRealtimeRuntime", f, val, 64, false, NULL, err);
+	case O_BLKIO_WEIGHT_DEVICE:
+		return add_throttle(hc, "BlkioWeightDevice", f, val, CTR_THROTTLE_WEIGHT, err);
+	case O_DEVICE_READ_BPS:
+		return add_throttle(hc, "BlkioDeviceReadBps", f, val, CTR_THROTTLE_RATE, err);
+	case O_DEVICE_WRITE_BPS:
+		return add_throttle(hc, "BlkioDeviceWriteBps", f, val, CTR_THROTTLE_RATE, err);
+	case O_DEVICE_READ_IOPS:
+		return add_throttle(hc, "BlkioDeviceReadIOps", f, val, CTR_THROTTLE_IOPS, err);
+	case O_DEVICE_WRITE_IOPS:
+		return add_throttle(hc, "BlkioDeviceWriteIOps", f, val, CTR_THROTTLE_IOPS, err);
+	case O_DISABLE_CONTENT_TRUST: break;
 	}
 	return 0;
 }
@@ -820,7 +896,8 @@ static int settle_networks(struct state *st, berth_err *err)
 	if (json_array_size(st->networks) > 0)
 		first = json_string_value(json_array_get(st->networks, 0));
 	set_str(st->r->host_config, "NetworkMode", first);
-	if (!json_array_size(st->aliases) && !st->ip && !st->ip6 && !st->mac)
+	if (!json_array_size(st->aliases) && !st->ip && !st->ip6 && !st->mac &&
+	    !json_array_size(st->link_local_ips))
 		return 0;
 	json_t *ep = map(eps, first);
 	if (json_array_size(st->aliases)) {
@@ -839,6 +916,14 @@ static int settle_networks(struct state *st, berth_err *err)
 		return berth_error(err, 0,
 				   "conflicting options: cannot specify both --ip6 and "
 				   "per-network IPv6 address");
+	if (json_array_size(st->link_local_ips)) {
+		if (json_object_get(ipam, "LinkLocalIPs"))
+			return berth_error(
+				err, 0,
+				"conflicting options: cannot specify both "
+				"--link-local-ip and per-network link-local IP addresses");
+		json_object_set(map(ep, "IPAMConfig"), "LinkLocalIPs", st->link_local_ips);
+	}
 	if (st->ip)
 		set_str(map(ep, "IPAMConfig"), "IPv4Address", st->ip);
 	if (st->ip6)
@@ -900,6 +985,7 @@ static void state_release(struct state *st)
 	json_decref(st->label_files);
 	json_decref(st->networks);
 	json_decref(st->aliases);
+	json_decref(st->link_local_ips);
 	json_decref(st->security_opts);
 	json_decref(st->health);
 	free(st->ip);
@@ -1010,6 +1096,7 @@ int ctr_opts_parse(int argc, char **argv, struct create_request *out, berth_err 
 		.label_files = json_array(),
 		.networks = json_array(),
 		.aliases = json_array(),
+		.link_local_ips = json_array(),
 		.security_opts = json_array(),
 		.health = json_object(),
 	};

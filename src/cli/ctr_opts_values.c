@@ -819,3 +819,40 @@ int ctr_check_sysctl(const char *s, berth_err *err)
 	}
 	return berth_error(err, 0, "sysctl '%s' is not allowed", s);
 }
+
+int ctr_parse_throttle(const char *s, enum ctr_throttle kind, json_t **out, berth_err *err)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return berth_error(err, 0, "bad format: %s", s);
+	_cleanup_free_ char *path = xstrndup(s, (size_t)(colon - s));
+	const char *v = colon + 1;
+	if (strncmp(path, "/dev/", 5) != 0)
+		return berth_error(err, 0, "bad format for device path: %s", s);
+	int64_t n = 0;
+	berth_err ignored = BERTH_ERR_INIT;
+	int r = kind == CTR_THROTTLE_RATE ? ctr_parse_size(v, &n, &ignored)
+					  : ctr_parse_int(v, kind == CTR_THROTTLE_WEIGHT ? 16 : 64,
+							  true, &n, &ignored);
+	berth_err_clear(&ignored);
+	if (kind == CTR_THROTTLE_WEIGHT) {
+		if (r < 0 || n < 10 || n > 1000)
+			return berth_error(err, 0,
+					   "invalid weight for device: %s. The correct format is "
+					   "<device-path>:<number>, number between 10 and 1000",
+					   s);
+		*out = json_pack("{s:s, s:I}", "Path", path, "Weight", (json_int_t)n);
+		return 0;
+	}
+	if (r < 0)
+		return berth_error(err, 0,
+				   "invalid rate for device: %s. The correct format is "
+				   "<device-path>:<number>%s",
+				   s,
+				   kind == CTR_THROTTLE_RATE
+					   ? "[<unit>]. Number must be a positive integer. Unit is "
+					     "optional and can be kb, mb, or gb"
+					   : ". Number must be a positive integer");
+	*out = json_pack("{s:s, s:I}", "Path", path, "Rate", (json_int_t)n);
+	return 0;
+}

@@ -20,6 +20,7 @@
  *   ctr_parse_network()   --network NAME or "name=N,alias=A,ip=..." -> name + EndpointSettings
  *   ctr_read_seccomp_profile()  seccomp=FILE: the file's JSON, compacted
  *   ctr_check_device_cgroup_rule(), ctr_check_sysctl()  docker's checks
+ *   ctr_parse_throttle()  --device-read-bps "/dev/sda:1mb", --blkio-weight-device "/dev/sda:200"...
  *   ctr_is_ip(), ctr_mac_valid()
  */
 #ifndef BERTH_CLI_CTR_OPTS_VALUES_H
@@ -51,6 +52,9 @@ int ctr_parse_network(const char *s, char **name, json_t **endpoint, berth_err *
 int ctr_read_seccomp_profile(const char *path, char **compact, berth_err *err);
 int ctr_check_device_cgroup_rule(const char *s, berth_err *err);
 int ctr_check_sysctl(const char *s, berth_err *err);
+enum ctr_throttle { CTR_THROTTLE_RATE, CTR_THROTTLE_IOPS, CTR_THROTTLE_WEIGHT };
+/* "PATH:VALUE" -> {Path, Rate} (a size for RATE, a count for IOPS) or {Path, Weight} */
+int ctr_parse_throttle(const char *s, enum ctr_throttle kind, json_t **out, berth_err *err);
 /* family: AF_INET, AF_INET6, or 0 for either */
 bool ctr_is_ip(const char *s, int family);
 bool ctr_mac_valid(const char *s);

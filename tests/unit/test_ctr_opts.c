@@ -261,10 +261,14 @@ static void test_volumes_and_mounts(void **state)
 	assert_string_equal(HC("ReadonlyRootfs"), "true");
 	assert_string_equal(HC("VolumesFrom"), "[\"other:ro\"]");
 
-	char cwd[4096], want[4200];
+	char cwd[2048], want[8192];
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(P("run", "-v", "./data:/data", "busybox"), 0);
 	snprintf(want, sizeof(want), "[\"%s/data:/data\"]", cwd);
+	assert_string_equal(HC("Binds"), want);
+	assert_int_equal(
+		P("run", "-v", ".:/src:ro", "-v", "./a/../b/:/b", "-v", "rel:/rel", "busybox"), 0);
+	snprintf(want, sizeof(want), "[\"%s:/src:ro\",\"%s/b:/b\",\"rel:/rel\"]", cwd, cwd);
 	assert_string_equal(HC("Binds"), want);
 
 	assert_int_equal(P("run", "--mount", "type=bind,source=/src,target=/app,readonly",
@@ -707,6 +711,46 @@ static void test_request_fields(void **state)
 		"or \"never\"");
 }
 
+static void test_more_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(P("run", "--volume-driver", "local", "--link", "db:database", "--link",
+			   "cache", "--link-local-ip", "169.254.1.1", "--storage-opt", "size=10G",
+			   "--annotation", "com.example.k=v", "--cpu-rt-period", "1000000",
+			   "--cpu-rt-runtime", "950000", "--blkio-weight-device", "/dev/sda:200",
+			   "--device-read-bps", "/dev/sda:1mb", "--device-write-bps", "/dev/sdb:10",
+			   "--device-read-iops", "/dev/sda:1000", "--device-write-iops",
+			   "/dev/sda:500", "--disable-content-trust", "busybox"),
+			 0);
+	assert_string_equal(HC("VolumeDriver"), "\"local\"");
+	assert_string_equal(HC("Links"), "[\"db:database\",\"cache\"]");
+	assert_string_equal(NET("EndpointsConfig"),
+			    "{\"default\":{\"IPAMConfig\":{\"LinkLocalIPs\":[\"169.254.1.1\"]}}}");
+	assert_string_equal(HC("StorageOpt"), "{\"size\":\"10G\"}");
+	assert_string_equal(HC("Annotations"), "{\"com.example.k\":\"v\"}");
+	assert_string_equal(HC("CpuRealtimePeriod"), "1000000");
+	assert_string_equal(HC("CpuRealtimeRuntime"), "950000");
+	assert_string_equal(HC("BlkioWeightDevice"), "[{\"Path\":\"/dev/sda\",\"Weight\":200}]");
+	assert_string_equal(HC("BlkioDeviceReadBps"), "[{\"Path\":\"/dev/sda\",\"Rate\":1048576}]");
+	assert_string_equal(HC("BlkioDeviceWriteBps"), "[{\"Path\":\"/dev/sdb\",\"Rate\":10}]");
+	assert_string_equal(HC("BlkioDeviceReadIOps"), "[{\"Path\":\"/dev/sda\",\"Rate\":1000}]");
+	assert_string_equal(HC("BlkioDeviceWriteIOps"), "[{\"Path\":\"/dev/sda\",\"Rate\":500}]");
+
+	assert_string_equal(ERR("run", "--blkio-weight-device", "/dev/sda:5", "busybox"),
+			    "invalid argument \"/dev/sda:5\" for \"--blkio-weight-device\" flag: "
+			    "invalid weight for device: /dev/sda:5. The correct format is "
+			    "<device-path>:<number>, number between 10 and 1000");
+	assert_string_equal(
+		ERR("run", "--device-read-bps", "/dev/sda:fast", "busybox"),
+		"invalid argument \"/dev/sda:fast\" for \"--device-read-bps\" flag: "
+		"invalid rate for device: /dev/sda:fast. The correct format is "
+		"<device-path>:<number>[<unit>]. Number must be a positive integer. Unit "
+		"is optional and can be kb, mb, or gb");
+	assert_string_equal(ERR("run", "--device-write-iops", "sda:5", "busybox"),
+			    "invalid argument \"sda:5\" for \"--device-write-iops\" flag: bad "
+			    "format for device path: sda:5");
+}
+
 static void test_usage_errors(void **state)
 {
 	(void)state;
@@ -748,6 +792,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_network, teardown),
 		cmocka_unit_test_teardown(test_ports, teardown),
 		cmocka_unit_test_teardown(test_request_fields, teardown),
+		cmocka_unit_test_teardown(test_more_flags, teardown),
 		cmocka_unit_test_teardown(test_usage_errors, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
