@@ -20,7 +20,6 @@
 #include "cli/ctr_opts_values.h"
 #include "common/cleanup.h"
 #include "common/json.h"
-#include "common/path.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -383,8 +382,10 @@ static int health_duration(struct state *st, const char *key, const struct flag 
 static int add_env(struct state *st, const struct flag *f, const char *val, berth_err *err)
 {
 	const char *eq = strchr(val, '=');
-	if (val[0] == '=' || !val[0])
-		return berth_error(err, 0, "invalid environment variable: %s", val);
+	if (val[0] == '=' || !val[0]) {
+		berth_error(err, 0, "invalid environment variable: %s", val);
+		return bad_value(err, f, val);
+	}
 	if (eq) {
 		json_array_append_new(st->env, json_string(val));
 		return 0;
@@ -396,7 +397,6 @@ static int add_env(struct state *st, const struct flag *f, const char *val, bert
 		if (s)
 			json_array_append_new(st->env, s);
 	}
-	(void)f;
 	return 0;
 }
 
@@ -409,20 +409,10 @@ static int add_volume(struct create_request *r, const char *val, berth_err *err)
 		json_object_set_new(map(r->config, "Volumes"), val, json_object());
 		return 0;
 	}
-	/* docker makes a bind source of "." or "./x" absolute (not "x" or "../x") */
-	size_t srclen = strcspn(val, ":");
-	if ((srclen == 1 && val[0] == '.') || strncmp(val, "./", 2) == 0) {
-		_cleanup_free_ char *cwd = getcwd(NULL, 0);
-		if (!cwd)
-			return berth_error_errno(err, "getcwd");
-		_cleanup_free_ char *src = xstrndup(val, srclen);
-		_cleanup_free_ char *joined = path_join(cwd, src);
-		_cleanup_free_ char *abs = path_clean(joined);
-		_cleanup_free_ char *bind = xasprintf("%s%s", abs, val + srclen);
-		append_str(r->host_config, "Binds", bind);
-		return 0;
-	}
-	append_str(r->host_config, "Binds", val);
+	_cleanup_free_ char *bind = NULL;
+	if (ctr_bind_spec(val, &bind, err) < 0)
+		return -EINVAL;
+	append_str(r->host_config, "Binds", bind);
 	return 0;
 }
 
@@ -452,27 +442,13 @@ static int add_security_opt(struct state *st, const char *val, berth_err *err)
 	return 0;
 }
 
-static int check_mode(const char *flag, const char *what, const char *val,
-		      const char *const *allowed, bool container, berth_err *err)
+static int set_ns_mode(json_t *hc, const char *key, const struct flag *f, const char *val,
+		       berth_err *err)
 {
-	for (const char *const *a = allowed; *a; a++)
-		if (strcmp(val, *a) == 0)
-			return 0;
-	if (container && strncmp(val, "container:", 10) == 0 && val[10])
-		return 0;
-	return berth_error(err, 0, "--%s: invalid %s mode", flag, what);
-}
-
-static void normalize_cap(json_t *o, const char *key, const char *val)
-{
-	_cleanup_free_ char *c = NULL;
-	if (strcasecmp(val, "ALL") == 0)
-		c = xstrdup("ALL");
-	else
-		c = strncasecmp(val, "CAP_", 4) == 0 ? xstrdup(val) : xasprintf("CAP_%s", val);
-	for (char *p = c; *p; p++)
-		*p = (char)toupper((unsigned char)*p);
-	append_str(o, key, c);
+	if (ctr_check_ns_mode(f->name, val, err) < 0)
+		return -EINVAL;
+	set_str(hc, key, val);
+	return 0;
 }
 
 static int add_throttle(json_t *hc, const char *key, const struct flag *f, const char *val,
@@ -506,9 +482,6 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 	json_t *cfg = r->config, *hc = r->host_config;
 	bool b = true;
 	int64_t n;
-	const char *const pid_modes[] = { "", "host", NULL };
-	const char *const ipc_modes[] = { "", "none", "private", "shareable", "host", NULL };
-	const char *const cgroupns_modes[] = { "", "host", "private", NULL };
 
 	if (f->has_arg == BOOL && val && ctr_parse_bool(val, &b, err) < 0)
 		return bad_value(err, f, val);
@@ -688,8 +661,12 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 		json_array_append_new(ul, u);
 		break;
 	}
-	case O_CAP_ADD: normalize_cap(hc, "CapAdd", val); break;
-	case O_CAP_DROP: normalize_cap(hc, "CapDrop", val); break;
+	case O_CAP_ADD:
+	case O_CAP_DROP: {
+		_cleanup_free_ char *cap = ctr_capability(val);
+		append_str(hc, f->id == O_CAP_ADD ? "CapAdd" : "CapDrop", cap);
+		break;
+	}
 	case O_DEVICE: {
 		json_t *d = NULL;
 		if (ctr_parse_device(val, &d, err) < 0)
@@ -704,31 +681,11 @@ static int apply_flag(struct state *st, const struct flag *f, const char *val, b
 		break;
 	case O_GROUP_ADD: append_str(hc, "GroupAdd", val); break;
 	case O_SECURITY_OPT: return add_security_opt(st, val, err);
-	case O_PID:
-		if (check_mode(f->name, "PID", val, pid_modes, true, err) < 0)
-			return -EINVAL;
-		set_str(hc, "PidMode", val);
-		break;
-	case O_IPC:
-		if (check_mode(f->name, "IPC", val, ipc_modes, true, err) < 0)
-			return -EINVAL;
-		set_str(hc, "IpcMode", val);
-		break;
-	case O_UTS:
-		if (check_mode(f->name, "UTS", val, pid_modes, false, err) < 0)
-			return -EINVAL;
-		set_str(hc, "UTSMode", val);
-		break;
-	case O_CGROUPNS:
-		if (check_mode(f->name, "CGROUP", val, cgroupns_modes, false, err) < 0)
-			return -EINVAL;
-		set_str(hc, "CgroupnsMode", val);
-		break;
-	case O_USERNS:
-		if (check_mode(f->name, "USER", val, pid_modes, false, err) < 0)
-			return -EINVAL;
-		set_str(hc, "UsernsMode", val);
-		break;
+	case O_PID: return set_ns_mode(hc, "PidMode", f, val, err);
+	case O_IPC: return set_ns_mode(hc, "IpcMode", f, val, err);
+	case O_UTS: return set_ns_mode(hc, "UTSMode", f, val, err);
+	case O_CGROUPNS: return set_ns_mode(hc, "CgroupnsMode", f, val, err);
+	case O_USERNS: return set_ns_mode(hc, "UsernsMode", f, val, err);
 	case O_CGROUP_PARENT: set_str(hc, "CgroupParent", val); break;
 	case O_SYSCTL:
 		if (ctr_check_sysctl(val, err) < 0)

@@ -26,14 +26,14 @@ struct create_request {
 	char *name;          /* --name, or NULL */
 	char *image;         /* as typed; also in config.Image */
 	json_t *config;      /* Config: Image, Cmd, Entrypoint, Env, WorkingDir, User, Hostname,
-	                      * Domainname, Labels, Tty, OpenStdin, StdinOnce, AttachStdin/out/err,
-	                      * StopSignal, StopTimeout, Healthcheck, Volumes, ExposedPorts... */
+			      * Domainname, Labels, Tty, OpenStdin, StdinOnce, AttachStdin/out/err,
+			      * StopSignal, StopTimeout, Healthcheck, Volumes, ExposedPorts... */
 	json_t *host_config; /* HostConfig: Binds, Mounts, Tmpfs, AutoRemove, RestartPolicy,
-	                      * NetworkMode, PidMode, IpcMode, UTSMode, CgroupnsMode, Privileged,
-	                      * CapAdd, CapDrop, SecurityOpt, ReadonlyRootfs, Memory, MemorySwap,
-	                      * NanoCpus, CpuShares, CpusetCpus, PidsLimit, Ulimits, ShmSize,
-	                      * Devices, Sysctls, LogConfig, Init, ExtraHosts, Dns, DnsSearch,
-	                      * DnsOptions, VolumesFrom, PortBindings, PublishAllPorts... */
+			      * NetworkMode, PidMode, IpcMode, UTSMode, CgroupnsMode, Privileged,
+			      * CapAdd, CapDrop, SecurityOpt, ReadonlyRootfs, Memory, MemorySwap,
+			      * NanoCpus, CpuShares, CpusetCpus, PidsLimit, Ulimits, ShmSize,
+			      * Devices, Sysctls, LogConfig, Init, ExtraHosts, Dns, DnsSearch,
+			      * DnsOptions, VolumesFrom, PortBindings, PublishAllPorts... */
 	json_t *networking;  /* NetworkingConfig: EndpointsConfig (aliases, --ip) */
 	char *platform;      /* --platform, or NULL */
 	char *pull;          /* --pull: "missing" (default), "always", "never" */

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/ctr_opts_values.h"
 #include "common/cleanup.h"
 #include "common/json.h"
+#include "common/path.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -855,4 +857,60 @@ int ctr_parse_throttle(const char *s, enum ctr_throttle kind, json_t **out, bert
 					   : ". Number must be a positive integer");
 	*out = json_pack("{s:s, s:I}", "Path", path, "Rate", (json_int_t)n);
 	return 0;
+}
+
+int ctr_bind_spec(const char *s, char **bind, berth_err *err)
+{
+	/* docker makes a source of "." or "./x" absolute (not "x" or "../x") */
+	size_t srclen = strcspn(s, ":");
+	if ((srclen == 1 && s[0] == '.') || strncmp(s, "./", 2) == 0) {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0);
+		if (!cwd)
+			return berth_error_errno(err, "getcwd");
+		_cleanup_free_ char *src = xstrndup(s, srclen);
+		_cleanup_free_ char *joined = path_join(cwd, src);
+		_cleanup_free_ char *abs = path_clean(joined);
+		*bind = xasprintf("%s%s", abs, s + srclen);
+		return 0;
+	}
+	*bind = xstrdup(s);
+	return 0;
+}
+
+int ctr_check_ns_mode(const char *flag, const char *val, berth_err *err)
+{
+	static const struct {
+		const char *flag, *what;
+		bool container; /* "container:NAME" allowed */
+		const char *modes[6];
+	} ns[] = {
+		{ "pid", "PID", true, { "", "host" } },
+		{ "ipc", "IPC", true, { "", "none", "private", "shareable", "host" } },
+		{ "uts", "UTS", false, { "", "host" } },
+		{ "cgroupns", "CGROUP", false, { "", "host", "private" } },
+		{ "userns", "USER", false, { "", "host" } },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+		if (strcmp(ns[i].flag, flag) != 0)
+			continue;
+		for (const char *const *m = ns[i].modes; *m; m++)
+			if (strcmp(val, *m) == 0)
+				return 0;
+		if (ns[i].container && strncmp(val, "container:", 10) == 0 && val[10])
+			return 0;
+		return berth_error(err, 0, "--%s: invalid %s mode", flag, ns[i].what);
+	}
+	return berth_error(err, 0, "--%s: invalid mode", flag);
+}
+
+char *ctr_capability(const char *s)
+{
+	char *c;
+	if (strcasecmp(s, "ALL") == 0)
+		c = xstrdup("ALL");
+	else
+		c = strncasecmp(s, "CAP_", 4) == 0 ? xstrdup(s) : xasprintf("CAP_%s", s);
+	for (char *p = c; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return c;
 }

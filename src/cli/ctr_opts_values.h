@@ -21,6 +21,9 @@
  *   ctr_read_seccomp_profile()  seccomp=FILE: the file's JSON, compacted
  *   ctr_check_device_cgroup_rule(), ctr_check_sysctl()  docker's checks
  *   ctr_parse_throttle()  --device-read-bps "/dev/sda:1mb", --blkio-weight-device "/dev/sda:200"...
+ *   ctr_bind_spec()       -v SRC:DST[:OPTS] as docker sends it ("./x" made absolute)
+ *   ctr_check_ns_mode()   --pid/--ipc/--uts/--cgroupns/--userns values
+ *   ctr_capability()      "net_admin" -> "CAP_NET_ADMIN", "all" -> "ALL"
  *   ctr_is_ip(), ctr_mac_valid()
  */
 #ifndef BERTH_CLI_CTR_OPTS_VALUES_H
@@ -55,6 +58,10 @@ int ctr_check_sysctl(const char *s, berth_err *err);
 enum ctr_throttle { CTR_THROTTLE_RATE, CTR_THROTTLE_IOPS, CTR_THROTTLE_WEIGHT };
 /* "PATH:VALUE" -> {Path, Rate} (a size for RATE, a count for IOPS) or {Path, Weight} */
 int ctr_parse_throttle(const char *s, enum ctr_throttle kind, json_t **out, berth_err *err);
+int ctr_bind_spec(const char *s, char **bind, berth_err *err);
+/* flag: "pid", "ipc", "uts", "cgroupns" or "userns" */
+int ctr_check_ns_mode(const char *flag, const char *val, berth_err *err);
+char *ctr_capability(const char *s);
 /* family: AF_INET, AF_INET6, or 0 for either */
 bool ctr_is_ip(const char *s, int family);
 bool ctr_mac_valid(const char *s);

@@ -168,7 +168,9 @@ static void test_env(void **state)
 			 0);
 	assert_string_equal(CFG("Env"),
 			    "[\"A=1\",\"B=x=y\",\"BERTH_TEST_SET=from caller\",\"EMPTY=\"]");
-	assert_string_equal(ERR("run", "-e", "=x", "busybox"), "invalid environment variable: =x");
+	assert_string_equal(ERR("run", "-e", "=x", "busybox"),
+			    "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment "
+			    "variable: =x");
 }
 
 static char *write_tmp(const char *content)
