@@ -286,13 +286,11 @@ int ctr_parse_device(const char *s, json_t **out, berth_err *err)
 	return 0;
 }
 
+/* A --mount bool: a bare key is true, a value is strconv.ParseBool's. */
 static int parse_flag_bool(const char *key, const char *val, bool *out, berth_err *err)
 {
-	if (!val || strcmp(val, "1") == 0 || strcasecmp(val, "true") == 0)
-		*out = true;
-	else if (strcmp(val, "0") == 0 || strcasecmp(val, "false") == 0)
-		*out = false;
-	else
+	*out = true;
+	if (val && ctr_parse_bool(val, out, err) < 0)
 		return berth_error(err, 0, "invalid value for %s: %s", key, val);
 	return 0;
 }
@@ -327,9 +325,12 @@ int ctr_parse_mount(const char *s, json_t **out, berth_err *err)
 		next = strchr(field, ',');
 		if (next)
 			*next++ = '\0';
+		_cleanup_free_ char *whole = xstrdup(field); /* for messages */
 		char *val = strchr(field, '=');
 		if (val)
 			*val++ = '\0';
+		for (char *p = field; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
 		const char *key = field;
 		if (!val && strcmp(key, "readonly") != 0 && strcmp(key, "ro") != 0 &&
 		    strcmp(key, "volume-nocopy") != 0 && strcmp(key, "bind-nonrecursive") != 0)
@@ -390,7 +391,7 @@ int ctr_parse_mount(const char *s, json_t **out, berth_err *err)
 			tmpfs = to;
 			json_object_set_new(to, "Mode", json_integer((json_int_t)mode));
 		} else {
-			return berth_error(err, 0, "unexpected key '%s' in '%s'", key, s);
+			return berth_error(err, 0, "unexpected key '%s' in '%s'", key, whole);
 		}
 	}
 	json_object_set_new(m, "Type", json_string(type));

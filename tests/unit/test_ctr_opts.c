@@ -299,7 +299,14 @@ static void test_volumes_and_mounts(void **state)
 	assert_string_equal(
 		ERR("run", "--mount", "type=bind,target=/a,colour=red", "busybox"),
 		"invalid argument \"type=bind,target=/a,colour=red\" for \"--mount\" flag: "
-		"unexpected key 'colour' in 'type=bind,target=/a,colour=red'");
+		"unexpected key 'colour' in 'colour=red'");
+	assert_string_equal(
+		ERR("run", "--mount", "type=bind,target=/a,ro=maybe", "busybox"),
+		"invalid argument \"type=bind,target=/a,ro=maybe\" for \"--mount\" flag: "
+		"invalid value for ro: maybe");
+	/* keys are case-insensitive */
+	assert_int_equal(P("run", "--mount", "Type=tmpfs,Target=/t", "busybox"), 0);
+	assert_string_equal(HC("Mounts"), "[{\"Target\":\"/t\",\"Type\":\"tmpfs\"}]");
 	assert_string_equal(
 		ERR("run", "--mount", "type=volume,target=/a,bind-propagation=shared", "busybox"),
 		"invalid argument \"type=volume,target=/a,bind-propagation=shared\" for "
