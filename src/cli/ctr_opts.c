@@ -984,8 +984,8 @@ static int parse_flags(struct state *st, int argc, char **argv, berth_err *err)
 		if (c == ':') {
 			if (strncmp(token, "--", 2) == 0)
 				return berth_error(err, 0, "flag needs an argument: %s", token);
-			return berth_error(err, 0, "flag needs an argument: '%c' in -%c", optopt,
-					   optopt);
+			return berth_error(err, 0, "flag needs an argument: '%c' in %s", optopt,
+					   token);
 		}
 		if (longidx >= 0 && !exact_long_name(token, longopts[longidx].name))
 			return unknown_flag(token, 0, err);

@@ -775,6 +775,11 @@ static void test_usage_errors(void **state)
 	assert_string_equal(CFG("Cmd"), "[\"--name\"]");
 	assert_string_equal(ERR("run", "--name"), "flag needs an argument: --name");
 	assert_string_equal(ERR("run", "-m"), "flag needs an argument: 'm' in -m");
+	assert_string_equal(ERR("run", "-itm"), "flag needs an argument: 'm' in -itm");
+	/* a short flag's value may be glued on, as with pflag */
+	assert_int_equal(P("run", "-m512m", "-eA=1", "-p8080:80", "busybox"), 0);
+	assert_string_equal(HC("Memory"), "536870912");
+	assert_string_equal(CFG("Env"), "[\"A=1\"]");
 	/* a second parse starts afresh */
 	assert_int_equal(P("run", "-it", "busybox"), 0);
 	assert_string_equal(CFG("Tty"), "true");
