@@ -6,6 +6,9 @@
  *                 stderr entries), oldest first; with follow, keep reading as
  *                 the monitor appends and rotates, until alive() says the
  *                 container stopped and the file is drained
+ *
+ * As Docker's: --tail counts the file's entries before the stream and time
+ * filters apply; a line still being written is not shown until complete.
  */
 #ifndef BERTH_ENGINE_LOGS_H
 #define BERTH_ENGINE_LOGS_H
@@ -17,13 +20,15 @@
 
 struct logs_opts {
 	bool follow;
-	bool timestamps;   /* prefix each line with its RFC3339Nano time and a space */
-	bool want_stdout;
+	bool timestamps;  /* prefix each line with its RFC3339Nano time and a space */
+	bool want_stdout; /* neither set: both */
 	bool want_stderr;
-	long tail;         /* -1: all; N: the last N lines */
-	int64_t since_ns;  /* 0: no bound; else only entries at or after (ns since epoch) */
-	int64_t until_ns;  /* 0: no bound; else only entries before */
-	bool (*alive)(void *opaque); /* follow: is the container still running? */
+	long tail;        /* -1: all; N: the last N lines */
+	int64_t since_ns; /* 0: no bound; else only entries at or after (ns since epoch) */
+	int64_t until_ns; /* 0: no bound; else only entries before (follow ends then) */
+	/* follow: is the container still running? Asked at every wake-up and at
+	 * least every 250 ms; NULL: follow until an error (the caller's signal) */
+	bool (*alive)(void *opaque);
 	void *opaque;
 };
 
