@@ -156,15 +156,33 @@ size_t jsonlog_escape(const char *in, size_t n, char *out)
 	return (size_t)(o - out);
 }
 
+/* The UTC date of a day count since 1970-01-01 (Howard Hinnant's algorithm):
+ * gmtime_r() would load the time zone database into the monitor for nothing. */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 size_t jsonlog_format_time(const struct timespec *ts, char *buf)
 {
-	struct tm tm;
-	time_t sec = ts->tv_sec;
+	int64_t sec = ts->tv_sec, days = sec / 86400, rem = sec % 86400, y;
+	int m, d;
 	char frac[10];
 	int fl = 0;
 
-	if (!gmtime_r(&sec, &tm))
-		memset(&tm, 0, sizeof(tm));
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
 	if (ts->tv_nsec > 0 && ts->tv_nsec < 1000000000L) {
 		/* RFC3339Nano: the fraction without its trailing zeros, none when zero */
 		long ns = ts->tv_nsec;
@@ -179,9 +197,9 @@ size_t jsonlog_format_time(const struct timespec *ts, char *buf)
 		}
 	}
 	frac[fl] = '\0';
-	int n = snprintf(buf, JSONLOG_TIME_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%s%sZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, fl ? "." : "", frac);
+	int n = snprintf(buf, JSONLOG_TIME_MAX, "%04lld-%02d-%02dT%02d:%02d:%02d%s%sZ",
+			 (long long)y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+			 (int)(rem % 60), fl ? "." : "", frac);
 	if (n < 0 || n >= JSONLOG_TIME_MAX) {
 		buf[0] = '\0';
 		return 0;

@@ -310,6 +310,10 @@ static void test_time_format(void **state)
 	check_time(1700000000, 999999999, "2023-11-14T22:13:20.999999999Z");
 	check_time(1700000000, 100, "2023-11-14T22:13:20.0000001Z");
 	check_time(1795930200, 123456789, "2026-11-29T05:30:00.123456789Z");
+	check_time(951782400, 0, "2000-02-29T00:00:00Z"); /* leap day of a 400th year */
+	check_time(4107542399, 5, "2100-02-28T23:59:59.000000005Z");
+	check_time(4107542400, 0, "2100-03-01T00:00:00Z"); /* 2100 is not leap */
+	check_time(-1, 500000000, "1969-12-31T23:59:59.5Z");
 }
 
 /* The concatenation of the files, oldest first, is a run of consecutive

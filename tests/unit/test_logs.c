@@ -501,6 +501,46 @@ static void test_follow_missed_rotations(void **state)
 	free(err);
 }
 
+/* With max-file 1 the file is emptied in place: once, while followed. */
+static bool truncate_alive(void *opaque)
+{
+	struct burst *b = opaque;
+	if (b->calls++ == 0) {
+		write_numbered(b->path, 1024, 1, 10, 15);
+		return true;
+	}
+	return false;
+}
+
+static void test_follow_truncated(void **state)
+{
+	struct fixture *f = *state;
+	write_numbered(f->path, 1024, 1, 0, 10);
+	struct burst b = { .path = f->path, .calls = 0 };
+	struct logs_opts o = opts_all();
+	o.follow = true;
+	o.alive = truncate_alive;
+	o.opaque = &b;
+	char *out, *err;
+	read_logs(f, &o, &out, &err);
+
+	/* what was there, then the emptied file from its start */
+	struct logs_opts all = opts_all();
+	char *now, *nerr;
+	read_logs(f, &all, &now, &nerr);
+	assert_true(strlen(now) > 0 && strlen(now) < 10 * strlen("line 0000\n"));
+	struct strbuf want = STRBUF_INIT;
+	for (int i = 0; i < 10; i++)
+		strbuf_addf(&want, "line %04d\n", i);
+	strbuf_addstr(&want, now);
+	assert_string_equal(out, want.buf);
+	strbuf_release(&want);
+	free(out);
+	free(err);
+	free(now);
+	free(nerr);
+}
+
 static bool never_alive(void *opaque)
 {
 	(void)opaque;
@@ -627,6 +667,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_output_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_missed_rotations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_stopped, setup, teardown),
 		cmocka_unit_test(test_parse_time),
 	};
