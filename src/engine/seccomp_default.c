@@ -104,8 +104,6 @@ static const char *const allow_always[] = {
 	"mq_notify", "mq_getsetattr",
 	/* system information */
 	"uname", "sysinfo", "getrandom",
-	/* changing root: CAP_SYS_CHROOT is in the default set */
-	"chroot",
 };
 // clang-format on
 
@@ -140,6 +138,7 @@ static const struct {
 	{ CAP_SYS_MODULE, { "init_module", "finit_module", "delete_module" } },
 	{ CAP_SYS_TIME, { "settimeofday", "stime", "clock_settime", "clock_settime64" } },
 	{ CAP_SYS_BOOT, { "reboot" } },
+	{ CAP_SYS_CHROOT, { "chroot" } },
 	{ CAP_SYS_NICE,
 	  { "mbind", "get_mempolicy", "set_mempolicy", "set_mempolicy_home_node", "move_pages" } },
 	{ CAP_SYS_PACCT, { "acct" } },

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,6 +504,16 @@ int spec_generate(json_t *config, json_t *host_config, json_t *image_config,
 			    json_boolean(json_is_true(json_object_get(g.config, "Tty"))));
 	if ((r = gen_args(&g, err)) < 0)
 		return r;
+	/* --tty's initial size ([height, width]), so the first output is laid out right. */
+	json_t *cs = json_object_get(g.host, "ConsoleSize");
+	if (json_is_true(json_object_get(g.config, "Tty")) && json_array_size(cs) == 2 &&
+	    json_integer_value(json_array_get(cs, 0)) > 0 &&
+	    json_integer_value(json_array_get(cs, 1)) > 0 &&
+	    json_integer_value(json_array_get(cs, 0)) <= UINT16_MAX &&
+	    json_integer_value(json_array_get(cs, 1)) <= UINT16_MAX)
+		json_object_set_new(g.process, "consoleSize",
+				    json_pack("{s:O,s:O}", "height", json_array_get(cs, 0), "width",
+					      json_array_get(cs, 1)));
 	_cleanup_free_ char *hostname = container_hostname(&g);
 	if ((r = gen_env(&g, hostname, err)) < 0)
 		return r;

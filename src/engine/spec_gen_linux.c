@@ -259,6 +259,24 @@ int gen_mounts(struct gen *g, berth_err *err)
 	}
 	for (i = 0; i < n; i++)
 		json_array_append(mounts, sorted[i]);
+
+	/* A shared or slave bind only propagates if the rootfs itself is: Docker makes
+	 * the root rshared (or rslave) when a mount asks for it. */
+	const char *root_prop = NULL;
+	for (i = 0; i < n; i++) {
+		json_t *opts = json_object_get(sorted[i], "options");
+		size_t k;
+		json_t *o;
+		json_array_foreach (opts, k, o) {
+			const char *v = json_string_value(o);
+			if (!strcmp(v, "shared") || !strcmp(v, "rshared"))
+				root_prop = "rshared";
+			else if ((!strcmp(v, "slave") || !strcmp(v, "rslave")) && !root_prop)
+				root_prop = "rslave";
+		}
+	}
+	if (root_prop)
+		json_object_set_new(g->linux_, "rootfsPropagation", json_string(root_prop));
 	return 0;
 }
 
@@ -477,6 +495,55 @@ static bool swap_accounting(void)
 	return access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
 }
 
+/* --blkio-weight-device and --device-{read,write}-{bps,iops}: {Path, Weight|Rate} of a
+ * host block device -> {major, minor, weight|rate}. */
+static int gen_blkio_devices(json_t *h, json_t *blkio, berth_err *err)
+{
+	static const struct {
+		const char *api, *oci, *value_api, *value_oci;
+	} lists[] = {
+		{ "BlkioWeightDevice", "weightDevice", "Weight", "weight" },
+		{ "BlkioDeviceReadBps", "throttleReadBpsDevice", "Rate", "rate" },
+		{ "BlkioDeviceWriteBps", "throttleWriteBpsDevice", "Rate", "rate" },
+		{ "BlkioDeviceReadIOps", "throttleReadIOPSDevice", "Rate", "rate" },
+		{ "BlkioDeviceWriteIOps", "throttleWriteIOPSDevice", "Rate", "rate" },
+	};
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+		json_t *in = json_object_get(h, lists[l].api);
+		if (!json_array_size(in))
+			continue;
+		json_t *out = json_array();
+		json_object_set_new(blkio, lists[l].oci, out);
+		size_t i;
+		json_t *d;
+		json_array_foreach (in, i, d) {
+			const char *path = gen_str(d, "Path");
+			json_int_t v = gen_int(d, lists[l].value_api);
+			struct stat st;
+			if (!path)
+				return berth_error_code(err, EINVAL,
+							"HostConfig.%s[%zu].Path: required",
+							lists[l].api, i);
+			if (stat(path, &st) < 0)
+				return berth_error_errno(err, "HostConfig.%s: %s", lists[l].api,
+							 path);
+			if (!S_ISBLK(st.st_mode))
+				return berth_error_code(err, EINVAL,
+							"HostConfig.%s: %s is not a block device",
+							lists[l].api, path);
+			if (v < 0 || (l == 0 && v && (v < 10 || v > 1000)))
+				return berth_error_code(
+					err, EINVAL, "HostConfig.%s: invalid %s %lld for %s",
+					lists[l].api, lists[l].value_oci, (long long)v, path);
+			json_array_append_new(out, json_pack("{s:I,s:I,s:I}", "major",
+							     (json_int_t)major(st.st_rdev), "minor",
+							     (json_int_t)minor(st.st_rdev),
+							     lists[l].value_oci, v));
+		}
+	}
+	return 0;
+}
+
 int gen_resources(struct gen *g, berth_err *err)
 {
 	json_t *h = g->host;
@@ -504,7 +571,9 @@ int gen_resources(struct gen *g, berth_err *err)
 		return berth_error_code(err, EINVAL,
 					"Minimum memory limit can not be less than memory "
 					"reservation limit, see usage");
+	/* Attached at once so that every error path frees it; dropped when empty. */
 	json_t *mem = json_object();
+	json_object_set_new(res, "memory", mem);
 	if (memory > 0) {
 		json_object_set_new(mem, "limit", json_integer(memory));
 		/* Docker: swap is memory plus swap; unset means as much swap as memory. */
@@ -526,29 +595,25 @@ int gen_resources(struct gen *g, berth_err *err)
 	}
 	if (json_is_true(json_object_get(h, "OomKillDisable")))
 		json_object_set_new(mem, "disableOOMKiller", json_true());
-	if (json_object_size(mem))
-		json_object_set_new(res, "memory", mem);
-	else
-		json_decref(mem);
+	if (!json_object_size(mem))
+		json_object_del(res, "memory");
 
 	json_t *cpu = json_object();
+	json_object_set_new(res, "cpu", cpu);
 	json_int_t nano = gen_int(h, "NanoCpus"), quota = gen_int(h, "CpuQuota"),
 		   period = gen_int(h, "CpuPeriod"), shares = gen_int(h, "CpuShares");
 	if (nano && period) {
-		json_decref(cpu);
 		return berth_error_code(
 			err, EINVAL,
 			"Conflicting options: Nano CPUs and CPU Period cannot both be set");
 	}
 	if (nano && quota) {
-		json_decref(cpu);
 		return berth_error_code(
 			err, EINVAL,
 			"Conflicting options: Nano CPUs and CPU Quota cannot both be set");
 	}
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (nano < 0 || (ncpu > 0 && nano > (json_int_t)ncpu * 1000000000LL)) {
-		json_decref(cpu);
 		return berth_error_code(err, EINVAL,
 					"Range of CPUs is from 0.01 to %ld.00, as there are only "
 					"%ld CPUs available",
@@ -566,23 +631,37 @@ int gen_resources(struct gen *g, berth_err *err)
 		json_object_set_new(cpu, "quota", json_integer(quota));
 	if (period > 0)
 		json_object_set_new(cpu, "period", json_integer(period));
+	json_int_t rt_period = gen_int(h, "CpuRealtimePeriod"),
+		   rt_runtime = gen_int(h, "CpuRealtimeRuntime");
+	if (rt_period > 0 && rt_runtime > rt_period) {
+		return berth_error_code(err, EINVAL,
+					"cpu-rt-runtime cannot be higher than cpu-rt-period");
+	}
+	if (rt_period > 0)
+		json_object_set_new(cpu, "realtimePeriod", json_integer(rt_period));
+	if (rt_runtime > 0)
+		json_object_set_new(cpu, "realtimeRuntime", json_integer(rt_runtime));
 	if (gen_str(h, "CpusetCpus"))
 		json_object_set(cpu, "cpus", json_object_get(h, "CpusetCpus"));
 	if (gen_str(h, "CpusetMems"))
 		json_object_set(cpu, "mems", json_object_get(h, "CpusetMems"));
-	if (json_object_size(cpu))
-		json_object_set_new(res, "cpu", cpu);
-	else
-		json_decref(cpu);
+	if (!json_object_size(cpu))
+		json_object_del(res, "cpu");
 
 	json_int_t pids = gen_int(h, "PidsLimit");
 	if (pids > 0)
 		json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));
+	json_t *blkio = json_object();
+	json_object_set_new(res, "blockIO", blkio);
 	json_int_t weight = gen_int(h, "BlkioWeight");
 	if (weight && (weight < 10 || weight > 1000))
 		return berth_error_code(err, EINVAL, "Range of blkio weight is from 10 to 1000");
 	if (weight)
-		json_object_set_new(res, "blockIO", json_pack("{s:I}", "weight", weight));
+		json_object_set_new(blkio, "weight", json_integer(weight));
+	if ((r = gen_blkio_devices(h, blkio, err)) < 0)
+		return r;
+	if (!json_object_size(blkio))
+		json_object_del(res, "blockIO");
 	return 0;
 }
 

@@ -200,6 +200,7 @@ static void test_env_cwd(void **state)
 	       "[\"PATH=/opt/bin:/usr/bin\",\"HOSTNAME=0123456789ab\",\"TERM=xterm\","
 	       "\"MODE=dev\",\"EMPTY=\",\"NEW=1\"]");
 	expect(s, "process.terminal", "true");
+	expect(s, "process.consoleSize", "(none)");
 	expect(s, "process.cwd", "\"/srv\"");
 	expect(s, "hostname", "\"0123456789ab\"");
 	json_decref(s);
@@ -214,8 +215,9 @@ static void test_env_cwd(void **state)
 	expect(s, "domainname", "\"example.org\"");
 	expect(s, "process.terminal", "false");
 	json_decref(s);
-	s = gen("{\"Cmd\":[\"true\"]}", NULL, "{}");
+	s = gen("{\"Cmd\":[\"true\"],\"Tty\":true}", "{\"ConsoleSize\":[40,120]}", "{}");
 	expect(s, "process.cwd", "\"/\"");
+	expect(s, "process.consoleSize", "{\"height\":40,\"width\":120}");
 	json_decref(s);
 	gen_fails("{\"Cmd\":[\"true\"],\"WorkingDir\":\"rel\"}", NULL, "{}",
 		  "the working directory 'rel' is invalid, it needs to be an absolute path");
@@ -375,6 +377,36 @@ static void test_security_opts(void **state)
 	json_decref(s);
 }
 
+/* seccomp=PATH: a profile file on the engine's host, in Docker's format. */
+static void test_seccomp_profile_file(void **state)
+{
+	write_file("profile.json",
+		   "{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+		   "\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\","
+		   "\"errnoRet\":13},{\"name\":\"rmdir\",\"action\":\"SCMP_ACT_ERRNO\","
+		   "\"includes\":{\"minKernel\":\"99.0\"}}]}");
+	char host[256];
+	snprintf(host, sizeof(host), "{\"SecurityOpt\":[\"seccomp=%s/profile.json\"]}", rootfs);
+	json_t *s = gen(NULL, host, IMAGE);
+	/* the rule for a kernel from the future is left out */
+	expect(s, "linux.seccomp",
+	       "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[],"
+	       "\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}"
+	       "]}");
+	json_decref(s);
+	write_file("profile.json", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":"
+				   "[\"SCMP_ARCH_X86_64\"],\"archMap\":[{\"architecture\":"
+				   "\"SCMP_ARCH_X86_64\"}]}");
+	gen_fails(NULL, host, IMAGE, "use either 'architectures' or 'archMap'");
+	write_file("profile.json", "{\"defaultAction\":");
+	gen_fails(NULL, host, IMAGE, "Decoding seccomp profile");
+	gen_fails(NULL, "{\"SecurityOpt\":[\"seccomp=/nonexistent/profile.json\"]}", IMAGE,
+		  "opening seccomp profile (/nonexistent/profile.json) failed");
+	/* a profile the runtime cannot load is refused here, not at start */
+	write_file("profile.json", "{\"defaultAction\":\"SCMP_ACT_FLY\"}");
+	gen_fails(NULL, host, IMAGE, "linux.seccomp.defaultAction: unknown action SCMP_ACT_FLY");
+}
+
 static void test_mounts(void **state)
 {
 	struct spec_gen_ctx ctx = base_ctx();
@@ -431,6 +463,8 @@ static void test_mounts(void **state)
 			at_sub = i;
 	}
 	assert_true(at_data < at_sub);
+	/* the rslave bind needs a slave rootfs to receive the host's mounts */
+	expect(s, "linux.rootfsPropagation", "\"rslave\"");
 	json_decref(s);
 
 	/* defaults: 64 MiB of /dev/shm; a user tmpfs at /dev/shm replaces it */
@@ -514,8 +548,26 @@ static void test_devices(void **state)
 	assert_non_null(
 		strstr(rules, "{\"allow\":true,\"access\":\"rmw\",\"type\":\"c\",\"major\":42}"));
 	json_decref(s);
+	/* the CLI's string form: host path, container path, permissions */
+	s = gen(NULL, "{\"Devices\":[\"/dev/zero:/dev/z0:r\",\"/dev/full:w\"]}", IMAGE);
+	_cleanup_free_ char *devs = dump(s, "linux.devices");
+	assert_non_null(
+		strstr(devs, "\"path\":\"/dev/z0\",\"type\":\"c\",\"major\":1,\"minor\":5"));
+	assert_non_null(
+		strstr(devs, "\"path\":\"/dev/full\",\"type\":\"c\",\"major\":1,\"minor\":7"));
+	free(rules);
+	rules = dump(s, "linux.resources.devices");
+	assert_non_null(strstr(
+		rules, "{\"allow\":true,\"access\":\"r\",\"type\":\"c\",\"major\":1,\"minor\":5}"));
+	assert_non_null(strstr(
+		rules, "{\"allow\":true,\"access\":\"w\",\"type\":\"c\",\"major\":1,\"minor\":7}"));
+	json_decref(s);
 	gen_fails(NULL, "{\"Devices\":[{\"PathOnHost\":\"/etc/passwd\"}]}", IMAGE,
 		  "not a device node");
+	gen_fails(NULL, "{\"Devices\":[\"/dev/null:/dev/n:rwx\"]}", IMAGE,
+		  "invalid device mode: rwx");
+	gen_fails(NULL, "{\"BlkioDeviceReadBps\":[{\"Path\":\"/dev/null\",\"Rate\":1000}]}", IMAGE,
+		  "/dev/null is not a block device");
 	gen_fails(NULL, "{\"DeviceCgroupRules\":[\"x 1:2 r\"]}", IMAGE,
 		  "invalid device cgroup rule format");
 }
@@ -705,12 +757,19 @@ static void test_default_seccomp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_entrypoint_cmd), cmocka_unit_test(test_env_cwd),
-		cmocka_unit_test(test_user),           cmocka_unit_test(test_capabilities),
-		cmocka_unit_test(test_privileged),     cmocka_unit_test(test_security_opts),
-		cmocka_unit_test(test_mounts),         cmocka_unit_test(test_resources),
-		cmocka_unit_test(test_devices),        cmocka_unit_test(test_namespaces),
-		cmocka_unit_test(test_init),           cmocka_unit_test(test_default_seccomp),
+		cmocka_unit_test(test_entrypoint_cmd),
+		cmocka_unit_test(test_env_cwd),
+		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_capabilities),
+		cmocka_unit_test(test_privileged),
+		cmocka_unit_test(test_security_opts),
+		cmocka_unit_test(test_seccomp_profile_file),
+		cmocka_unit_test(test_mounts),
+		cmocka_unit_test(test_resources),
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_namespaces),
+		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_default_seccomp),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

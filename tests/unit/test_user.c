@@ -34,6 +34,8 @@ static void write_file(const char *dir, const char *name, const char *text)
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
+	if (!fx)
+		return -1;
 	strcpy(fx->dir, "/tmp/berth-test-user-XXXXXX");
 	if (!mkdtemp(fx->dir))
 		return -1;
