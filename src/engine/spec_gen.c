@@ -90,7 +90,8 @@ static int gen_args(struct gen *g, berth_err *err)
 	if (!cmd && !(ep_given && ep_has_words))
 		cmd = json_object_get(g->image, "Cmd");
 	/* [""] is what `--entrypoint ""` sends: no entrypoint at all. */
-	if (json_array_size(ep) == 1 && !*json_string_value(json_array_get(ep, 0)))
+	const char *first = json_string_value(json_is_array(ep) ? json_array_get(ep, 0) : ep);
+	if ((json_array_size(ep) == 1 || json_is_string(ep)) && first && !*first)
 		ep = NULL;
 	if (json_is_string(ep))
 		json_array_append(args, ep);

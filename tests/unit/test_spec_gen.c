@@ -188,6 +188,12 @@ static void test_entrypoint_cmd(void **state)
 	/* --entrypoint "" alone leaves nothing to run */
 	gen_fails("{\"Entrypoint\":[\"\"]}", NULL, IMAGE, "No command specified");
 	gen_fails(NULL, NULL, "{}", "No command specified");
+	gen_fails("{\"Cmd\":[\"a\",1]}", NULL, "{}", "Entrypoint/Cmd: must be strings");
+	gen_fails("{\"Entrypoint\":[2]}", NULL, "{}", "Entrypoint/Cmd: must be strings");
+	/* the API's older string form */
+	s = gen("{\"Entrypoint\":\"/bin/sh\",\"Cmd\":\"-c\"}", NULL, IMAGE);
+	expect(s, "process.args", "[\"/bin/sh\",\"-c\"]");
+	json_decref(s);
 }
 
 static void test_env_cwd(void **state)
