@@ -112,17 +112,19 @@ static const struct {
 	{ "df", "      --format string     Pretty-print using a Go template\n" },
 	{ "check", "      --fix               Remove what is inconsistent where it can be removed\n"
 		   "  -q, --quiet             Print only the problems\n" },
-	{ "volume create", "  -d, --driver string     Specify volume driver name (default \"local\")\n"
-			   "      --label list        Set metadata for a volume\n"
-			   "  -o, --opt map           Set driver specific options\n" },
+	{ "volume create",
+	  "  -d, --driver string     Specify volume driver name (default \"local\")\n"
+	  "      --label list        Set metadata for a volume\n"
+	  "  -o, --opt map           Set driver specific options\n" },
 	{ "volume ls", "  -f, --filter filter     Provide filter values (e.g. \"dangling=true\")\n"
 		       "      --format string     Format output using a custom template\n"
 		       "  -q, --quiet             Only display volume names\n" },
 	{ "volume inspect", "  -f, --format string     Format output using a custom template\n" },
 	{ "volume rm", "  -f, --force             Force the removal of one or more volumes\n" },
-	{ "volume prune", "  -a, --all               Remove all unused volumes, not just anonymous ones\n"
-			  "      --filter filter     Provide filter values (e.g. \"label=<label>\")\n"
-			  "  -f, --force             Do not prompt for confirmation\n" },
+	{ "volume prune",
+	  "  -a, --all               Remove all unused volumes, not just anonymous ones\n"
+	  "      --filter filter     Provide filter values (e.g. \"label=<label>\")\n"
+	  "  -f, --force             Do not prompt for confirmation\n" },
 };
 
 static const struct command commands[] = {

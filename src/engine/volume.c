@@ -93,6 +93,17 @@ static bool valid_name(const char *name)
 	return true;
 }
 
+int volume_check_name(const char *name, berth_err *err)
+{
+	if (valid_name(name))
+		return 0;
+	return berth_error_code(err, EINVAL,
+				"create %s: \"%s\" includes invalid characters for a local volume "
+				"name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "
+				"intended to pass a host directory, use absolute path",
+				name, name);
+}
+
 /* Does the volumes table have this name? 1 yes, 0 no, < 0 error. */
 static int row_exists(struct volume_store *v, const char *name, berth_err *err)
 {
@@ -343,13 +354,8 @@ int volume_create(struct volume_store *v, const char *name, json_t *labels, json
 	bool anonymous = !name;
 	if (anonymous)
 		name = anon_name = random_hex(32);
-	else if (!valid_name(name))
-		return berth_error_code(
-			err, EINVAL,
-			"create %s: \"%s\" includes invalid characters for a local "
-			"volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. "
-			"If you intended to pass a host directory, use absolute path",
-			name, name);
+	else if (volume_check_name(name, err) < 0)
+		return -EINVAL;
 	if (options && !json_is_object(options))
 		return berth_error_code(err, EINVAL, "create %s: options must be an object", name);
 	if (labels && !json_is_object(labels))

@@ -14,6 +14,7 @@
  *                         CreatedAt, Labels, Scope, Options), -ENOENT with
  *                         "no such volume: NAME"
  *   volume_list()         all volumes' inspect JSON
+ *   volume_check_name()   Docker's rule for a local volume's name, with its message
  *   volume_mountpoint()   the _data path of an existing volume
  *   volume_users()        the containers recorded as using a volume
  *   volume_set_users()    record which container uses a volume (for rm/prune/in use checks)
@@ -40,6 +41,7 @@ int volume_create(struct volume_store *v, const char *name, json_t *labels, json
 		  char **mountpoint, char **out_name, berth_err *err);
 int volume_get(struct volume_store *v, const char *name, json_t **out, berth_err *err);
 int volume_list(struct volume_store *v, json_t **out, berth_err *err);
+int volume_check_name(const char *name, berth_err *err);
 int volume_mountpoint(struct volume_store *v, const char *name, char **out, berth_err *err);
 /* NULL-terminated container ids, sorted. */
 int volume_users(struct volume_store *v, const char *name, char ***users, berth_err *err);
