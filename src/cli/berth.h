@@ -8,6 +8,7 @@
  *
  *   struct berth_globals  --root, --runroot, --config, --debug, --log-level
  *   berth_store()         the image store under --root, opened on first use
+ *   berth_volumes()       the volume store on the same berth.db, opened on first use
  *   berth_fail()          print the error, return 1 (docker: 1 for a failed
  *                         request, 125 only for bad usage and for run/create)
  *   berth_usage_error()   "berth CMD: <message>" + "See 'berth CMD --help'.", return 125
@@ -22,6 +23,7 @@
 #include "common/error.h"
 
 struct image_store;
+struct volume_store;
 
 struct berth_globals {
 	const char *root;       /* --root, default /var/lib/berth */
@@ -36,6 +38,7 @@ struct berth_globals {
 extern struct berth_globals berth;
 
 struct image_store *berth_store(berth_err *err);
+struct volume_store *berth_volumes(berth_err *err);
 int berth_fail(berth_err *err);
 int berth_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void berth_help(const char *cmd);
@@ -57,5 +60,12 @@ int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_system_df(int argc, char **argv);
 int cmd_system_check(int argc, char **argv);
+
+/* Volume commands */
+int cmd_volume_create(int argc, char **argv);
+int cmd_volume_ls(int argc, char **argv);
+int cmd_volume_inspect(int argc, char **argv);
+int cmd_volume_rm(int argc, char **argv);
+int cmd_volume_prune(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@
 #include "cli/berth.h"
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "engine/volume.h"
 #include "image/store.h"
 
 struct berth_globals berth = {
@@ -31,6 +32,16 @@ struct image_store *berth_store(berth_err *err)
 	if (!store && image_store_open(berth.root, &store, err) < 0)
 		return NULL;
 	return store;
+}
+
+static struct volume_store *volumes;
+
+struct volume_store *berth_volumes(berth_err *err)
+{
+	struct image_store *s = berth_store(err);
+	if (s && !volumes && volume_store_open(image_store_db(s), berth.root, &volumes, err) < 0)
+		return NULL;
+	return volumes;
 }
 
 int berth_fail(berth_err *err)
@@ -101,6 +112,19 @@ static const struct {
 	{ "df", "      --format string     Pretty-print using a Go template\n" },
 	{ "check", "      --fix               Remove what is inconsistent where it can be removed\n"
 		   "  -q, --quiet             Print only the problems\n" },
+	{ "volume create",
+	  "  -d, --driver string     Specify volume driver name (default \"local\")\n"
+	  "      --label list        Set metadata for a volume\n"
+	  "  -o, --opt map           Set driver specific options\n" },
+	{ "volume ls", "  -f, --filter filter     Provide filter values (e.g. \"dangling=true\")\n"
+		       "      --format string     Format output using a custom template\n"
+		       "  -q, --quiet             Only display volume names\n" },
+	{ "volume inspect", "  -f, --format string     Format output using a custom template\n" },
+	{ "volume rm", "  -f, --force             Force the removal of one or more volumes\n" },
+	{ "volume prune",
+	  "  -a, --all               Remove all unused volumes, not just anonymous ones\n"
+	  "      --filter filter     Provide filter values (e.g. \"label=<label>\")\n"
+	  "  -f, --force             Do not prompt for confirmation\n" },
 };
 
 static const struct command commands[] = {
@@ -140,9 +164,19 @@ static const struct command commands[] = {
 	{ "system", "df", cmd_system_df, "[OPTIONS]", "Show disk usage" },
 	{ "system", "check", cmd_system_check, "[OPTIONS]",
 	  "Check the store: database rows, blob digests and layer directories agree" },
+	{ "volume", "create", cmd_volume_create, "[OPTIONS] [VOLUME]", "Create a volume" },
+	{ "volume", "ls", cmd_volume_ls, "[OPTIONS]", "List volumes" },
+	{ "volume", "list", cmd_volume_ls, "[OPTIONS]", "List volumes" },
+	{ "volume", "inspect", cmd_volume_inspect, "[OPTIONS] VOLUME [VOLUME...]",
+	  "Display detailed information on one or more volumes" },
+	{ "volume", "rm", cmd_volume_rm, "[OPTIONS] VOLUME [VOLUME...]",
+	  "Remove one or more volumes" },
+	{ "volume", "remove", cmd_volume_rm, "[OPTIONS] VOLUME [VOLUME...]",
+	  "Remove one or more volumes" },
+	{ "volume", "prune", cmd_volume_prune, "[OPTIONS]", "Remove unused local volumes" },
 };
 
-static const char *const groups[] = { "image", "system" };
+static const char *const groups[] = { "image", "system", "volume" };
 
 static void usage(FILE *f)
 {
@@ -201,6 +235,13 @@ void berth_help(const char *cmd)
 		name = "images";
 	else if (strcmp(name, "rm") == 0 || strcmp(name, "remove") == 0)
 		name = "rmi";
+	/* A group's own entry ("volume ls") before the image commands' names. */
+	char qualified[64] = "";
+	if (c && c->group)
+		snprintf(qualified, sizeof(qualified), "%s %s", c->group, c->name);
+	for (size_t i = 0; qualified[0] && i < ARRAY_SIZE(options); i++)
+		if (strcmp(options[i].name, qualified) == 0)
+			name = qualified;
 	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
 		if (strcmp(options[i].name, name) == 0)
 			printf("\nOptions:\n%s", options[i].text);
@@ -307,6 +348,7 @@ int main(int argc, char **argv)
 	}
 	optind = 0;
 	int rc = cmd->fn(sub_argc, sub_argv);
+	volume_store_close(volumes);
 	if (store)
 		image_store_close(store);
 	return rc;

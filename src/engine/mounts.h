@@ -13,6 +13,9 @@
  *                      (Docker's messages: "invalid volume specification: 'X'")
  *   mounts_resolve()   the mount points, creating named and anonymous volumes
  *                      through vol (not called when validation fails)
+ *   mounts_copy_up()   after the rootfs is mounted: copy the image's content at
+ *                      each volume's destination into the volume when it is
+ *                      empty (Docker's copy-up; not for "nocopy" in Mode)
  */
 #ifndef BERTH_ENGINE_MOUNTS_H
 #define BERTH_ENGINE_MOUNTS_H
@@ -30,5 +33,9 @@ int mounts_validate(json_t *config, json_t *host_config, berth_err *err);
 int mounts_resolve(json_t *config, json_t *host_config, json_t *image_config,
 		   json_t *const *volumes_from, struct volume_store *vol, const char *container_id,
 		   json_t **mounts, berth_err *err);
+/* Files, directories, symlinks (as links), devices and fifos with owners,
+ * modes, xattrs and times; the destination is resolved inside rootfs, so a
+ * symlink in the image never makes it copy from outside the rootfs. */
+int mounts_copy_up(json_t *mounts, const char *rootfs, berth_err *err);
 
 #endif

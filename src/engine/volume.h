@@ -14,8 +14,12 @@
  *                         CreatedAt, Labels, Scope, Options), -ENOENT with
  *                         "no such volume: NAME"
  *   volume_list()         all volumes' inspect JSON
+ *   volume_check_name()   Docker's rule for a local volume's name, with its message
+ *   volume_mountpoint()   the _data path of an existing volume
+ *   volume_users()        the containers recorded as using a volume
  *   volume_set_users()    record which container uses a volume (for rm/prune/in use checks)
- *   volume_remove()       remove; -EBUSY "volume is in use" unless force
+ *   volume_remove()       remove; -EBUSY "remove NAME: volume is in use - [IDS]" even
+ *                         with force (as Docker); force makes a missing volume success
  *   volume_prune()        remove unused anonymous volumes (all unused with all_volumes);
  *                         names removed and bytes reclaimed
  */
@@ -37,10 +41,15 @@ int volume_create(struct volume_store *v, const char *name, json_t *labels, json
 		  char **mountpoint, char **out_name, berth_err *err);
 int volume_get(struct volume_store *v, const char *name, json_t **out, berth_err *err);
 int volume_list(struct volume_store *v, json_t **out, berth_err *err);
+int volume_check_name(const char *name, berth_err *err);
+int volume_mountpoint(struct volume_store *v, const char *name, char **out, berth_err *err);
+/* NULL-terminated container ids, sorted. */
+int volume_users(struct volume_store *v, const char *name, char ***users, berth_err *err);
 /* Replace the set of volumes container_id uses (NULL-terminated names; NULL: none). */
 int volume_set_users(struct volume_store *v, const char *container_id, const char *const *names,
 		     berth_err *err);
 int volume_remove(struct volume_store *v, const char *name, bool force, berth_err *err);
+/* label_filters: NULL or an array of "key", "key=value", "!key", "!key=value". */
 int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters, char ***removed,
 		 uint64_t *reclaimed, berth_err *err);
 

@@ -176,6 +176,11 @@ void image_store_close(struct image_store *s)
 	free(s);
 }
 
+struct sqlite3 *image_store_db(struct image_store *s)
+{
+	return s->db;
+}
+
 /* ---- locks ---------------------------------------------------------------- */
 
 /* flock locks/<kind>-<hex>, blocking. Returns the fd holding the lock. */

@@ -75,6 +75,8 @@ struct blob_writer;
 
 int image_store_open(const char *root, struct image_store **out, berth_err *err);
 void image_store_close(struct image_store *s);
+/* The store's berth.db connection, for the modules that keep their tables there. */
+struct sqlite3 *image_store_db(struct image_store *s);
 const char *image_store_root(const struct image_store *s);
 
 int blob_writer_new(struct image_store *s, struct blob_writer **out, berth_err *err);
