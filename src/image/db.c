@@ -39,7 +39,10 @@ int db_open(const char *path, sqlite3 **out, berth_err *err)
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	/* synchronous=NORMAL in WAL mode: a crash of the process loses nothing;
-	 * a power cut may lose the last transactions but never corrupts. */
+	 * a power cut may lose the last transactions but never corrupts.
+	 * wal_autocheckpoint=32: each berth process is the database's first
+	 * opener, and rebuilds the WAL index by reading the whole WAL; a WAL kept
+	 * at 128 KiB makes that ~0.3 ms instead of ~10 ms at SQLite's 4 MiB. */
 	/* Switching a new database to WAL needs it to itself, and SQLite answers
 	 * SQLITE_BUSY there without calling the busy handler: when several
 	 * berth processes open a new store at once, retry (bounded: 30 s). */
@@ -48,7 +51,7 @@ int db_open(const char *path, sqlite3 **out, berth_err *err)
 		berth_err_clear(err);
 		r = db_exec(db,
 			    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
-			    "foreign_keys=ON;"
+			    "foreign_keys=ON; PRAGMA wal_autocheckpoint=32;"
 			    "CREATE TABLE IF NOT EXISTS schema(module TEXT PRIMARY KEY, "
 			    "version INTEGER NOT NULL);",
 			    err);
