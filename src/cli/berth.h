@@ -14,6 +14,8 @@
  *   berth_usage_error()   "berth CMD: <message>" + "See 'berth CMD --help'.", return 125
  *   berth_help()          print "Usage: berth CMD" with its usage line and options
  *   berth_is_tty()        is stdout a terminal (progress bars, etc.)
+ *   berth_engine()        the container engine on the store, opened on first use
+ *   berth_pull()          pull an image showing docker's progress (pull, run, create)
  */
 #ifndef BERTH_CLI_BERTH_H
 #define BERTH_CLI_BERTH_H
@@ -43,6 +45,8 @@ int berth_fail(berth_err *err);
 int berth_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void berth_help(const char *cmd);
 bool berth_is_tty(void);
+struct engine *berth_engine(berth_err *err);
+int berth_pull(const char *name, const char *platform, bool quiet, berth_err *err);
 
 /* Image commands */
 int cmd_pull(int argc, char **argv);
@@ -67,5 +71,26 @@ int cmd_volume_ls(int argc, char **argv);
 int cmd_volume_inspect(int argc, char **argv);
 int cmd_volume_rm(int argc, char **argv);
 int cmd_volume_prune(int argc, char **argv);
+
+/* Container commands */
+int cmd_run(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_container_inspect(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_container_cleanup(int argc, char **argv);
+int cmd_container_prune(int argc, char **argv);
 
 #endif

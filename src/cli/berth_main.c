@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "engine/volume.h"
+#include "engine/engine.h"
 #include "image/store.h"
 
 struct berth_globals berth = {
@@ -26,6 +27,7 @@ struct berth_globals berth = {
 };
 
 static struct image_store *store;
+static struct engine *engine;
 
 struct image_store *berth_store(berth_err *err)
 {
@@ -34,14 +36,63 @@ struct image_store *berth_store(berth_err *err)
 	return store;
 }
 
-static struct volume_store *volumes;
+/* Where a helper binary is: $ENV, next to berth, in the build tree's
+ * src/DIR, or installed under libexec. */
+static char *helper_path(const char *self, const char *env, const char *dir, const char *name)
+{
+	const char *v = getenv(env);
+	if (v && *v)
+		return strdup(v);
+	char *base = strdup(self);
+	char *slash = base ? strrchr(base, '/') : NULL;
+	if (slash)
+		*slash = 0;
+	char *p = NULL;
+	if (slash && asprintf(&p, "%s/%s", base, name) >= 0 && access(p, X_OK) == 0)
+		goto out;
+	free(p);
+	p = NULL;
+	if (slash && asprintf(&p, "%s/../%s/%s", base, dir, name) >= 0 && access(p, X_OK) == 0)
+		goto out;
+	free(p);
+	if (asprintf(&p, "%s/berth/%s", BERTH_LIBEXECDIR, name) < 0)
+		p = NULL;
+out:
+	free(base);
+	return p;
+}
 
+struct engine *berth_engine(berth_err *err)
+{
+	if (engine)
+		return engine;
+	struct image_store *s = berth_store(err);
+	if (!s)
+		return NULL;
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	if (!self)
+		self = strdup("/proc/self/exe");
+	_cleanup_free_ char *monitor = helper_path(self, "BERTH_MONITOR", "monitor", "berth-monitor");
+	_cleanup_free_ char *init = helper_path(self, "BERTH_INIT", "init", "berth-init");
+	char *global[] = { "--root", (char *)berth.root, "--runroot", (char *)berth.runroot, NULL };
+	struct engine_paths p = {
+		.root = berth.root,
+		.runroot = berth.runroot,
+		.self = self,
+		.monitor = monitor,
+		.init = init,
+		.global_args = global,
+	};
+	if (engine_open(&p, s, &engine, err) < 0)
+		return NULL;
+	return engine;
+}
+
+/* The volume store is the engine's: one per process. */
 struct volume_store *berth_volumes(berth_err *err)
 {
-	struct image_store *s = berth_store(err);
-	if (s && !volumes && volume_store_open(image_store_db(s), berth.root, &volumes, err) < 0)
-		return NULL;
-	return volumes;
+	struct engine *e = berth_engine(err);
+	return e ? engine_volumes(e, err) : NULL;
 }
 
 int berth_fail(berth_err *err)
@@ -110,6 +161,60 @@ static const struct {
 		   "      --password-stdin    Take the password from stdin\n"
 		   "  -u, --username string   Username\n" },
 	{ "df", "      --format string     Pretty-print using a Go template\n" },
+	{ "run", "  -d, --detach              Run container in background and print container ID\n"
+		 "  -i, --interactive         Keep STDIN open even if not attached\n"
+		 "  -t, --tty                 Allocate a pseudo-TTY\n"
+		 "      --rm                  Automatically remove the container when it exits\n"
+		 "      --name string         Assign a name to the container\n"
+		 "  -e, --env list            Set environment variables\n"
+		 "      --env-file list       Read in a file of environment variables\n"
+		 "  -l, --label list          Set meta data on a container\n"
+		 "  -w, --workdir string      Working directory inside the container\n"
+		 "  -u, --user string         Username or UID (format: <name|uid>[:<group|gid>])\n"
+		 "      --entrypoint string   Overwrite the default ENTRYPOINT of the image\n"
+		 "  -h, --hostname string     Container host name\n"
+		 "  -v, --volume list         Bind mount a volume\n"
+		 "      --mount mount         Attach a filesystem mount to the container\n"
+		 "      --tmpfs list          Mount a tmpfs directory\n"
+		 "      --read-only           Mount the container's root filesystem as read only\n"
+		 "      --restart string      Restart policy to apply when a container exits (default \"no\")\n"
+		 "      --init                Run an init inside the container that forwards signals and reaps processes\n"
+		 "  -m, --memory bytes        Memory limit\n"
+		 "      --cpus decimal        Number of CPUs\n"
+		 "      --pids-limit int      Tune container pids limit (set -1 for unlimited)\n"
+		 "      --cap-add list        Add Linux capabilities\n"
+		 "      --cap-drop list       Drop Linux capabilities\n"
+		 "      --privileged          Give extended privileges to this container\n"
+		 "      --security-opt list   Security Options\n"
+		 "      --network string      Connect a container to a network (none, host)\n"
+		 "      --log-driver string   Logging driver for the container (json-file, none)\n"
+		 "      --log-opt list        Log driver options (max-size, max-file)\n"
+		 "      --stop-signal string  Signal to stop the container\n"
+		 "      --stop-timeout int    Timeout (in seconds) to stop a container\n"
+		 "      --pull string         Pull image before running (\"always\", \"missing\", \"never\")\n"
+		 "  (and the other docker run options: see berth-run(1))\n" },
+	{ "start", "  -a, --attach              Attach STDOUT/STDERR and forward signals\n"
+		   "      --detach-keys string  Override the key sequence for detaching a container\n"
+		   "  -i, --interactive         Attach container's STDIN\n" },
+	{ "ps", "  -a, --all             Show all containers (default shows just running)\n"
+		"  -f, --filter filter   Filter output based on conditions provided\n"
+		"                        (name=, id=, label=, status=, ancestor=, exited=, health=)\n"
+		"      --format string   Pretty-print containers using a Go template\n"
+		"  -n, --last int        Show n last created containers (includes all states)\n"
+		"  -l, --latest          Show the latest created container (includes all states)\n"
+		"      --no-trunc        Don't truncate output\n"
+		"  -q, --quiet           Only display container IDs\n"
+		"  -s, --size            Display total file sizes\n" },
+	{ "stop", "  -s, --signal string   Signal to send to the container\n"
+		  "  -t, --time int        Seconds to wait before killing the container\n" },
+	{ "kill", "  -s, --signal string   Signal to send to the container (default \"KILL\")\n" },
+	{ "container rm", "  -f, --force     Force the removal of a running container (uses SIGKILL)\n"
+			  "  -v, --volumes   Remove anonymous volumes associated with the container\n" },
+	{ "logs", "  -f, --follow         Follow log output\n"
+		  "      --since string   Show logs since timestamp or relative (e.g. 42m)\n"
+		  "  -n, --tail string    Number of lines to show from the end of the logs (default \"all\")\n"
+		  "  -t, --timestamps     Show timestamps\n"
+		  "      --until string   Show logs before a timestamp or relative (e.g. 42m)\n" },
 	{ "check", "      --fix               Remove what is inconsistent where it can be removed\n"
 		   "  -q, --quiet             Print only the problems\n" },
 	{ "volume create",
@@ -142,6 +247,47 @@ static const struct command commands[] = {
 	  "Import the contents from a tarball to create a filesystem image" },
 	{ NULL, "login", cmd_login, "[OPTIONS] [SERVER]", "Log in to a registry" },
 	{ NULL, "logout", cmd_logout, "[SERVER]", "Log out from a registry" },
+	{ NULL, "run", cmd_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image" },
+	{ NULL, "create", cmd_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container" },
+	{ NULL, "start", cmd_start, "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers" },
+	{ NULL, "ps", cmd_ps, "[OPTIONS]", "List containers" },
+	{ NULL, "stop", cmd_stop, "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers" },
+	{ NULL, "restart", cmd_restart, "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers" },
+	{ NULL, "kill", cmd_kill, "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers" },
+	{ NULL, "rm", cmd_rm, "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers" },
+	{ NULL, "wait", cmd_wait, "CONTAINER [CONTAINER...]",
+	  "Block until one or more containers stop, then print their exit codes" },
+	{ NULL, "rename", cmd_rename, "CONTAINER NEW_NAME", "Rename a container" },
+	{ NULL, "inspect", cmd_inspect, "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Berth objects" },
+	{ NULL, "exec", cmd_exec, "[OPTIONS] CONTAINER COMMAND [ARG...]", "Execute a command in a running container" },
+	{ NULL, "logs", cmd_logs, "[OPTIONS] CONTAINER", "Fetch the logs of a container" },
+	{ NULL, "pause", cmd_pause, "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers" },
+	{ NULL, "unpause", cmd_unpause, "CONTAINER [CONTAINER...]",
+	  "Unpause all processes within one or more containers" },
+	{ "container", "run", cmd_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image" },
+	{ "container", "create", cmd_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container" },
+	{ "container", "start", cmd_start, "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers" },
+	{ "container", "ls", cmd_ps, "[OPTIONS]", "List containers" },
+	{ "container", "list", cmd_ps, "[OPTIONS]", "List containers" },
+	{ "container", "ps", cmd_ps, "[OPTIONS]", "List containers" },
+	{ "container", "stop", cmd_stop, "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers" },
+	{ "container", "restart", cmd_restart, "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers" },
+	{ "container", "kill", cmd_kill, "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers" },
+	{ "container", "rm", cmd_rm, "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers" },
+	{ "container", "remove", cmd_rm, "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers" },
+	{ "container", "wait", cmd_wait, "CONTAINER [CONTAINER...]",
+	  "Block until one or more containers stop, then print their exit codes" },
+	{ "container", "rename", cmd_rename, "CONTAINER NEW_NAME", "Rename a container" },
+	{ "container", "inspect", cmd_container_inspect, "[OPTIONS] CONTAINER [CONTAINER...]",
+	  "Display detailed information on one or more containers" },
+	{ "container", "exec", cmd_exec, "[OPTIONS] CONTAINER COMMAND [ARG...]",
+	  "Execute a command in a running container" },
+	{ "container", "logs", cmd_logs, "[OPTIONS] CONTAINER", "Fetch the logs of a container" },
+	{ "container", "pause", cmd_pause, "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers" },
+	{ "container", "unpause", cmd_unpause, "CONTAINER [CONTAINER...]",
+	  "Unpause all processes within one or more containers" },
+	{ "container", "prune", cmd_container_prune, "[OPTIONS]", "Remove all stopped containers" },
+	{ "container", "cleanup", cmd_container_cleanup, "ID", NULL },
 	{ "image", "ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
 	{ "image", "list", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
 	{ "image", "rm", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },
@@ -176,7 +322,7 @@ static const struct command commands[] = {
 	{ "volume", "prune", cmd_volume_prune, "[OPTIONS]", "Remove unused local volumes" },
 };
 
-static const char *const groups[] = { "image", "system", "volume" };
+static const char *const groups[] = { "container", "image", "system", "volume" };
 
 static void usage(FILE *f)
 {
@@ -192,6 +338,7 @@ static void usage(FILE *f)
 		   "  -D, --debug                    debug output\n"
 		   "  -v, --version                  print version information and quit\n"
 		   "\nManagement Commands:\n"
+		   "  container   Manage containers\n"
 		   "  image       Manage images\n"
 		   "  system      Manage Berth\n"
 		   "\nCommands:\n");
@@ -205,7 +352,7 @@ static void group_usage(FILE *f, const char *group)
 {
 	fprintf(f, "\nUsage:  berth %s COMMAND\n\nCommands:\n", group);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (commands[i].group && strcmp(commands[i].group, group) == 0)
+		if (commands[i].group && strcmp(commands[i].group, group) == 0 && commands[i].help)
 			fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nRun 'berth %s COMMAND --help' for more information on a command.\n", group);
 }
@@ -231,10 +378,20 @@ void berth_help(const char *cmd)
 	printf("\nUsage:  berth %s %s\n\n%s\n", cmd ? cmd : help_name, c ? c->usage : "",
 	       c ? c->help : "");
 	const char *name = c ? c->name : "";
-	if (strcmp(name, "ls") == 0 || strcmp(name, "list") == 0)
+	bool image = c && c->group && strcmp(c->group, "image") == 0;
+	bool container = c && (!c->group || strcmp(c->group, "container") == 0);
+	if (image && (strcmp(name, "ls") == 0 || strcmp(name, "list") == 0))
 		name = "images";
-	else if (strcmp(name, "rm") == 0 || strcmp(name, "remove") == 0)
+	else if (image && (strcmp(name, "rm") == 0 || strcmp(name, "remove") == 0))
 		name = "rmi";
+	else if (container && (strcmp(name, "ls") == 0 || strcmp(name, "list") == 0))
+		name = "ps";
+	else if (container && (strcmp(name, "rm") == 0 || strcmp(name, "remove") == 0))
+		name = "container rm";
+	else if (container && strcmp(name, "create") == 0)
+		name = "run";
+	else if (container && strcmp(name, "restart") == 0)
+		name = "stop";
 	/* A group's own entry ("volume ls") before the image commands' names. */
 	char qualified[64] = "";
 	if (c && c->group)
@@ -338,8 +495,11 @@ int main(int argc, char **argv)
 	help_cmd = cmd;
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
+	/* run, create and exec: what follows the image or container is the
+	 * command's, --help included. */
+	bool takes_command = cmd->fn == cmd_run || cmd->fn == cmd_create || cmd->fn == cmd_exec;
 	for (int i = 1; i < sub_argc; i++) {
-		if (strcmp(sub_argv[i], "--") == 0)
+		if (strcmp(sub_argv[i], "--") == 0 || (takes_command && sub_argv[i][0] != '-'))
 			break;
 		if (strcmp(sub_argv[i], "--help") == 0) {
 			berth_help(full);
@@ -348,7 +508,8 @@ int main(int argc, char **argv)
 	}
 	optind = 0;
 	int rc = cmd->fn(sub_argc, sub_argv);
-	volume_store_close(volumes);
+	if (engine)
+		engine_close(engine);
 	if (store)
 		image_store_close(store);
 	return rc;

@@ -14,7 +14,9 @@
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "common/strbuf.h"
+#include "common/strv.h"
 #include "common/xalloc.h"
+#include "engine/engine.h"
 #include "image/manifest.h"
 #include "image/reference.h"
 #include "image/store.h"
@@ -80,16 +82,6 @@ struct image_filters {
 	time_t before, since; /* 0: none */
 	bool has_before, has_since;
 };
-
-static void strv_push(char ***v, const char *s)
-{
-	size_t n = 0;
-	while (*v && (*v)[n])
-		n++;
-	*v = xrealloc(*v, (n + 2) * sizeof(char *));
-	(*v)[n] = xstrdup(s);
-	(*v)[n + 1] = NULL;
-}
 
 static int parse_filter(struct image_store *s, struct image_filters *f, const char *arg,
 			berth_err *err)
@@ -386,6 +378,34 @@ static int remove_one(struct image_store *s, const char *name, bool force, berth
 		_cleanup_free_ char *repo = NULL, *tag = NULL;
 		familiar_split(canon, &repo, &tag, NULL);
 		printf("Untagged: %s:%s\n", repo, tag);
+		return 0;
+	}
+	/* A container's image stays: without -f the removal is refused; with
+	 * it, the image loses its names but stays for the containers. */
+	struct engine *e = berth_engine(err);
+	if (!e)
+		return -EIO;
+	_cleanup_strv_ char **users = ctr_image_users(e, id, false);
+	if (users && users[0]) {
+		_cleanup_free_ char *sid = short_id(id, false);
+		_cleanup_strv_ char **running = ctr_image_users(e, id, true);
+		if (running && running[0])
+			return berth_error_code(err, EBUSY,
+						"conflict: unable to delete %s (cannot be forced) - image is being used by "
+						"running container %.12s",
+						sid, running[0]);
+		if (!force)
+			return berth_error_code(err, EBUSY,
+						"conflict: unable to remove repository reference \"%s\" (must force) - "
+						"container %.12s is using its referenced image %s",
+						name, users[0], sid);
+		for (size_t i = 0; im.tags[i]; i++) {
+			_cleanup_free_ char *repo = NULL, *tag = NULL;
+			familiar_split(im.tags[i], &repo, &tag, NULL);
+			if (image_store_untag(s, im.tags[i], err) < 0)
+				return -EIO;
+			printf("Untagged: %s:%s\n", repo, tag);
+		}
 		return 0;
 	}
 	if (!by_tag && !force && distinct_repos(im.tags) > 1) {
@@ -695,6 +715,8 @@ int cmd_image_history(int argc, char **argv)
 struct prune_filter {
 	time_t until; /* 0: none */
 	char **labels, **not_labels;
+	bool filtered;
+	struct engine *engine; /* images containers use are never pruned */
 };
 
 /* "24h", "1h30m", "90s" (Go durations) or a time: RFC 3339, a date, unix seconds. */
@@ -743,6 +765,11 @@ static bool prune_wanted(struct image_store *s, const char *id, void *opaque)
 {
 	struct prune_filter *f = opaque;
 	berth_err err = BERTH_ERR_INIT;
+	_cleanup_strv_ char **users = f->engine ? ctr_image_users(f->engine, id, false) : NULL;
+	if (users && users[0])
+		return false;
+	if (!f->filtered)
+		return true;
 	_cleanup_image_info_ struct image_info im = { 0 };
 	if (image_store_info(s, id, &im, &err) < 0) {
 		berth_err_clear(&err);
@@ -824,8 +851,10 @@ int cmd_image_prune(int argc, char **argv)
 		return berth_fail(&err);
 	_cleanup_strv_ char **removed = NULL;
 	uint64_t reclaimed = 0;
-	if (image_store_prune(s, all, filtered ? prune_wanted : NULL, &pf, &removed, &reclaimed,
-			      &err) < 0)
+	pf.filtered = filtered;
+	if (!(pf.engine = berth_engine(&err)))
+		return berth_fail(&err);
+	if (image_store_prune(s, all, prune_wanted, &pf, &removed, &reclaimed, &err) < 0)
 		return berth_fail(&err);
 	if (removed && removed[0]) {
 		printf("Deleted Images:\n");

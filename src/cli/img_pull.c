@@ -1,4 +1,5 @@
 /* img_pull.c - pull and push, with docker's progress output. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,31 +162,36 @@ int cmd_pull(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return berth_usage_error(argv[0], "\"pull\" requires exactly 1 argument.");
-	const char *name = argv[optind];
 	berth_err err = BERTH_ERR_INIT;
+	if (berth_pull(argv[optind], platform, quiet, &err) < 0)
+		return berth_fail(&err);
+	return 0;
+}
+
+int berth_pull(const char *name, const char *platform, bool quiet, berth_err *err)
+{
 	struct image_ref ref = { 0 };
-	if (image_ref_parse(name, &ref, &err) < 0)
-		return berth_fail(&err);
+	int r;
+	if ((r = image_ref_parse(name, &ref, err)) < 0)
+		return r;
 	struct image_platform plat = { 0 };
-	if (platform && platform_parse(platform, &plat, &err) < 0) {
+	if (platform && (r = platform_parse(platform, &plat, err)) < 0) {
 		image_ref_free(&ref);
-		return berth_fail(&err);
+		return r;
 	}
-	struct image_store *s = berth_store(&err);
+	struct image_store *s = berth_store(err);
 	struct pull_opts po = { .platform = platform ? &plat : NULL, .event = on_pull };
 	_cleanup_free_ char *user = NULL, *pass = NULL;
 	struct progress pr = { .tty = berth_is_tty(), .quiet = quiet };
 	po.opaque = &pr;
-	int rc = 0;
-	if (!s || registry_opts_for(ref.domain, &po.registry, &user, &pass, &err) < 0) {
-		rc = berth_fail(&err);
-	} else {
+	r = 0;
+	if (!s)
+		r = -EIO;
+	else if ((r = registry_opts_for(ref.domain, &po.registry, &user, &pass, err)) >= 0) {
 		if (!quiet && !has_tag_or_digest(name))
 			printf("Using default tag: %s\n", IMAGE_DEFAULT_TAG);
 		struct pull_result res;
-		if (image_pull(s, name, &po, &res, &err) < 0) {
-			rc = berth_fail(&err);
-		} else {
+		if ((r = image_pull(s, name, &po, &res, err)) >= 0) {
 			_cleanup_free_ char *fam = image_ref_familiar(&ref);
 			_cleanup_free_ char *canon = image_ref_string(&ref);
 			if (!quiet)
@@ -200,7 +206,7 @@ int cmd_pull(int argc, char **argv)
 	progress_free(&pr);
 	platform_free(&plat);
 	image_ref_free(&ref);
-	return rc;
+	return r < 0 ? r : 0;
 }
 
 int cmd_push(int argc, char **argv)

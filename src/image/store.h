@@ -19,6 +19,8 @@
  *
  *   image_store_open()        open or create the store at root
  *   image_store_close()
+ *   image_store_db()          the berth.db connection, for the modules that keep
+ *                             their own tables in it (containers, volumes)
  *
  *   blob_writer_new/write/commit/free   stream a blob in; commit verifies the
  *                             digest and size when given and renames it into

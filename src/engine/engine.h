@@ -1,0 +1,108 @@
+/* engine.h - containers: create, start under a monitor, stop, remove, and
+ * what `ps` and `inspect` show. No printing, no exit (DESIGN.md, Layers).
+ *
+ * A container is a row in berth.db (table containers: Docker's Config,
+ * HostConfig, NetworkingConfig, resolved Mounts, and State as JSON) plus
+ *   ROOT/containers/ID/      upper/ and work/ (its overlay layer), hosts,
+ *                            hostname, resolv.conf, ID-json.log
+ *   RUNROOT/containers/ID/   while it runs: rootfs/ (the overlay mount),
+ *                            bundle config.json, monitor.lock (held by its
+ *                            monitor for as long as it lives), attach.sock,
+ *                            exit (status and time, written by the monitor)
+ *   RUNROOT/runtime/ID/      the OCI runtime's state (src/oci)
+ *
+ * The truth about a started container is its monitor (DESIGN.md, State):
+ * ctr_refresh() compares the row with the monitor's lock and exit file and
+ * finishes what a killed monitor or CLI left (records the exit, removes
+ * the runtime state and the mount, honours --rm).
+ *
+ *   engine_open()       on the image store's berth.db (migrates "containers")
+ *   engine_close()
+ *   engine_volumes()    the volume store (opened on first use)
+ *
+ *   ctr_create()        record a container from a create request; its id
+ *   ctr_resolve()       a name, full id or unique id prefix -> id (Docker's errors)
+ *   ctr_get()           the row, refreshed: Docker-shaped inspect JSON
+ *   ctr_list()          every container (refreshed), newest first
+ *   ctr_image_users()   ids of the containers made from an image (running_only:
+ *                       those running), NULL-terminated
+ *   ctr_start()         start it under a new monitor; with attach, an fd
+ *                       connected to the monitor before the process runs
+ *   ctr_kill()          send a signal to its init
+ *   ctr_stop()          the stop signal, SIGKILL after timeout seconds
+ *   ctr_wait()          block until it is not running; its exit code
+ *   ctr_remove()        remove (force: kill first); volumes: its anonymous ones
+ *   ctr_rename()
+ *   ctr_pause()         freeze (or thaw) every process of a running container
+ *   ctr_exec_user()     set an exec process's user from USER[:GROUP], resolved
+ *                       in the container's own /etc/passwd and /etc/group
+ *   ctr_monitor_exited() what `berth container cleanup` does when a
+ *                       monitor saw its container exit: record the exit, clean,
+ *                       then remove (--rm) or restart (the restart policy)
+ */
+#ifndef BERTH_ENGINE_ENGINE_H
+#define BERTH_ENGINE_ENGINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+struct engine;
+struct image_store;
+struct volume_store;
+
+struct engine_paths {
+	const char *root;         /* --root */
+	const char *runroot;      /* --runroot */
+	const char *self;         /* the berth binary (for the monitor's exit command) */
+	const char *monitor;      /* the berth-monitor binary */
+	const char *init;         /* the berth-init binary (--init) */
+	char *const *global_args; /* berth's global options to repeat in the exit command */
+};
+
+int engine_open(const struct engine_paths *p, struct image_store *store, struct engine **out,
+		berth_err *err);
+void engine_close(struct engine *e);
+struct volume_store *engine_volumes(struct engine *e, berth_err *err);
+
+struct ctr_create_req {
+	const char *name;     /* NULL: generated */
+	const char *image_id; /* resolved by the caller (pull policy is the CLI's) */
+	const char *image;    /* as the user typed it, for Config.Image */
+	json_t *config;       /* Docker's Config, HostConfig, NetworkingConfig (borrowed) */
+	json_t *host_config;
+	json_t *networking;
+};
+int ctr_create(struct engine *e, const struct ctr_create_req *r, char **id, berth_err *err);
+int ctr_resolve(struct engine *e, const char *name_or_id, char **id, berth_err *err);
+int ctr_get(struct engine *e, const char *id, json_t **inspect, berth_err *err);
+int ctr_list(struct engine *e, json_t **array, berth_err *err);
+char **ctr_image_users(struct engine *e, const char *image_id, bool running_only);
+
+struct ctr_start_opts {
+	bool attach;     /* return *attach_fd connected before the process runs */
+	bool want_stdin; /* the attached client sends stdin */
+	pid_t *monitor;  /* set to the monitor's pid (a child of the caller) */
+};
+int ctr_start(struct engine *e, const char *id, const struct ctr_start_opts *o, int *attach_fd,
+	      berth_err *err);
+int ctr_kill(struct engine *e, const char *id, int sig, berth_err *err);
+/* timeout < 0: Config.StopTimeout, else 10. sig 0: Config.StopSignal, else SIGTERM. */
+int ctr_stop(struct engine *e, const char *id, int timeout, int sig, berth_err *err);
+/* timeout_ms < 0: forever. -ETIMEDOUT when it still runs. */
+int ctr_wait(struct engine *e, const char *id, int timeout_ms, int *exit_code, berth_err *err);
+int ctr_remove(struct engine *e, const char *id, bool force, bool volumes, berth_err *err);
+int ctr_rename(struct engine *e, const char *id, const char *new_name, berth_err *err);
+int ctr_pause(struct engine *e, const char *id, bool pause, berth_err *err);
+int ctr_exec_user(struct engine *e, const char *id, const char *user, json_t *process,
+		  berth_err *err);
+int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err);
+
+/* Paths of a container's files, malloc'd. */
+char *ctr_log_path(struct engine *e, const char *id);
+char *ctr_attach_path(struct engine *e, const char *id);
+const char *engine_runtime_root(struct engine *e);
+
+#endif

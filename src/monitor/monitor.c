@@ -1,0 +1,327 @@
+/* monitor.c - berth-monitor: one per running container, its init's parent.
+ *
+ * Started by the engine (src/engine/ctr_start.c) in the process that
+ * created the container, so the init is its child; it execs this small
+ * static program, keeping the descriptors it set up:
+ *
+ *   3  monitor.lock, flock()ed: held as long as this process (and the exit
+ *      command it execs) lives, so anyone can tell a live monitor
+ *   4  attach.sock, listening (attach_proto.h)
+ *   5  the container's stdout (or its pty master), -1 closed
+ *   6  the container's stderr, or closed
+ *   7  the container's stdin (write end), or closed
+ *
+ * argv: ID EXITFILE LOGPATH MAXSIZE MAXFILE FLAGS INITPID -- EXITCMD...
+ *   FLAGS: 't' tty, 'n' stdin once, 'l' write the json-file log
+ *
+ * It streams output to the log and to attached clients, feeds stdin from
+ * them, and when the init is gone (and its output drained) writes EXITFILE
+ * ("CODE NANOSECONDS\n", atomically), tells the clients, and execs EXITCMD
+ * (`berth container cleanup ID`), which records the exit in the database,
+ * cleans up and applies --rm or the restart policy.
+ *
+ * No JSON library, no allocation on the hot path: it should stay a few
+ * hundred KiB of RSS (issue 4).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor/attach_proto.h"
+#include "monitor/jsonlog.h"
+
+enum { FD_LOCK = 3, FD_LISTEN = 4, FD_OUT = 5, FD_ERR = 6, FD_IN = 7 };
+#define MAX_CLIENTS 16
+/* After the init is gone, how long its output may still be drained (a
+ * process outside the container could hold the pipe open forever). */
+#define DRAIN_MS 2000
+
+struct client {
+	int fd;
+	unsigned flags;
+	bool hello;
+};
+
+static struct client clients[MAX_CLIENTS];
+static int in_fd = FD_IN;
+static bool tty, stdin_once;
+static struct jsonlog *logw;
+static unsigned char buf[ATTACH_MAX_PAYLOAD + 1];
+
+static void die(const char *what)
+{
+	dprintf(2, "berth-monitor: %s: %s\n", what, strerror(errno));
+	_exit(1);
+}
+
+static int64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void client_drop(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void client_read(struct client *c, int flags);
+
+/* A client says HELLO before it lets the container start (ctr_start()), so
+ * reading it right away means no output is sent before its flags are known. */
+static void client_accept(void)
+{
+	int fd = accept4(FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd < 0) {
+			/* A client that stops reading slows the container's output
+			 * (as docker attach does), but never stops it for good. */
+			struct timeval tv = { .tv_sec = 10 };
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			clients[i] = (struct client){ .fd = fd };
+			client_read(&clients[i], MSG_DONTWAIT);
+			return;
+		}
+	close(fd);
+}
+
+static void close_stdin(void)
+{
+	if (!tty && in_fd >= 0) {
+		close(in_fd);
+		in_fd = -1;
+	}
+}
+
+static void write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void client_read(struct client *c, int flags)
+{
+	ssize_t n = recv(c->fd, buf, sizeof(buf), flags);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		bool had_stdin = c->flags & ATTACH_STDIN;
+		client_drop(c);
+		if (had_stdin && stdin_once)
+			close_stdin();
+		return;
+	}
+	switch (buf[0]) {
+	case ATTACH_MSG_HELLO:
+		c->flags = n > 1 ? buf[1] : 0;
+		c->hello = true;
+		break;
+	case ATTACH_MSG_STDIN:
+		if (in_fd >= 0 && (c->flags & ATTACH_STDIN))
+			write_all(in_fd, buf + 1, (size_t)n - 1);
+		break;
+	case ATTACH_MSG_CLOSE:
+		if (stdin_once)
+			close_stdin();
+		break;
+	case ATTACH_MSG_RESIZE:
+		if (tty && n >= 5) {
+			uint16_t rc[2];
+			memcpy(rc, buf + 1, sizeof(rc));
+			struct winsize ws = { .ws_row = rc[0], .ws_col = rc[1] };
+			ioctl(FD_OUT, TIOCSWINSZ, &ws);
+		}
+		break;
+	}
+}
+
+static void broadcast(unsigned char type, unsigned flag, const unsigned char *data, size_t n)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+		if (c->fd < 0 || !c->hello || (flag && !(c->flags & flag)))
+			continue;
+		struct iovec iov[2] = { { &type, 1 }, { (void *)data, n } };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t r;
+		do
+			r = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			client_drop(c);
+	}
+}
+
+/* One read of a container stream; false at its end. */
+static bool stream_read(int fd, enum jsonlog_stream s)
+{
+	ssize_t n = read(fd, buf, ATTACH_MAX_PAYLOAD);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) /* EOF, or EIO from a pty whose other side is gone */
+		return false;
+	if (logw)
+		jsonlog_write(logw, s, (const char *)buf, (size_t)n);
+	broadcast(s == JSONLOG_STDOUT ? ATTACH_MSG_STDOUT : ATTACH_MSG_STDERR,
+		  s == JSONLOG_STDOUT ? ATTACH_STDOUT : ATTACH_STDERR, buf, (size_t)n);
+	return true;
+}
+
+static void write_exit_file(const char *path, int code)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	dprintf(fd, "%d %lld\n", code, (long long)now_ns(CLOCK_REALTIME));
+	close(fd);
+	rename(tmp, path);
+}
+
+static int exit_code_of(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 10 || strcmp(argv[8], "--") != 0) {
+		dprintf(2, "berth-monitor: started by berth, not by hand\n");
+		return 2;
+	}
+	const char *exit_file = argv[2], *log_path = argv[3], *flags = argv[6];
+	long long max_size = atoll(argv[4]);
+	int max_file = atoi(argv[5]);
+	pid_t init = (pid_t)atol(argv[7]);
+	tty = strchr(flags, 't') != NULL;
+	stdin_once = strchr(flags, 'n') != NULL;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		clients[i].fd = -1;
+	if (fcntl(FD_IN, F_GETFD) < 0)
+		in_fd = -1;
+	if (tty)
+		in_fd = FD_OUT;
+	bool out_open = fcntl(FD_OUT, F_GETFD) >= 0, err_open = fcntl(FD_ERR, F_GETFD) >= 0;
+	/* Orphans of a container that joined other namespaces become ours. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (strchr(flags, 'l')) {
+		logw = jsonlog_open(log_path, max_size, max_file);
+		if (!logw)
+			die(log_path);
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		die("signalfd");
+
+	bool exited = false, first = true;
+	int code = 255;
+	int64_t drain_deadline = 0;
+	for (;;) {
+		struct pollfd p[4 + MAX_CLIENTS];
+		int n = 0;
+		p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = exited ? -1 : FD_LISTEN, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = out_open ? FD_OUT : -1, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = err_open ? FD_ERR : -1, .events = POLLIN };
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
+		if (exited && !out_open && !err_open)
+			break;
+		int timeout = -1;
+		if (exited) {
+			int64_t left = (drain_deadline - now_ns(CLOCK_MONOTONIC)) / 1000000;
+			if (left <= 0)
+				break;
+			timeout = (int)left;
+		}
+		int r = poll(p, (nfds_t)n, first ? 0 : timeout);
+		if (r < 0 && errno != EINTR)
+			die("poll");
+		if (r <= 0 && !first)
+			continue;
+		/* Reap on SIGCHLD, and once at the start: the init may have
+		 * exited before this program set up its signalfd. */
+		if (p[0].revents || first) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			int status;
+			pid_t w;
+			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+				if (w == init && !exited) {
+					exited = true;
+					code = exit_code_of(status);
+					drain_deadline = now_ns(CLOCK_MONOTONIC) +
+							 (int64_t)DRAIN_MS * 1000000;
+				}
+			first = false;
+		}
+		/* Clients first: a new one is registered before output it should see. */
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (p[4 + i].revents && clients[i].fd >= 0)
+				client_read(&clients[i], 0);
+		if (p[1].revents)
+			client_accept();
+		if (p[2].revents && !stream_read(FD_OUT, JSONLOG_STDOUT))
+			out_open = false;
+		if (p[3].revents && !stream_read(FD_ERR, JSONLOG_STDERR))
+			err_open = false;
+	}
+	if (logw) {
+		jsonlog_flush(logw);
+		jsonlog_close(logw);
+	}
+	write_exit_file(exit_file, code);
+	int32_t c32 = code;
+	broadcast(ATTACH_MSG_EXIT, 0, (const unsigned char *)&c32, sizeof(c32));
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			client_drop(&clients[i]);
+	close(FD_LISTEN);
+	close(FD_OUT);
+	close(FD_ERR);
+	if (in_fd >= 0 && in_fd != FD_OUT)
+		close(in_fd);
+	close(sfd);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	/* FD_LOCK stays open across the exec: the exit command is still "the monitor". */
+	execv(argv[9], argv + 9);
+	die(argv[9]);
+}

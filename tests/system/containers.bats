@@ -1,0 +1,296 @@
+#!/usr/bin/env bats
+# containers.bats - `berth run` and the container commands as a docker user
+# drives them: attached and detached runs, exit codes, logs, stop/kill/rm,
+# names, stdin, restart policies, and what a kill -9 of the CLI or of a
+# monitor leaves. Each test has its own --root and --runroot; the image is
+# a busybox rootfs imported with `berth import` (no registry needed).
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+BUILD=${BERTH_BUILD_DIR:-$BATS_TEST_DIRNAME/../../build}
+BERTH=$BUILD/src/cli/berth
+
+setup_file() {
+	export IMGDIR
+	IMGDIR=$(mktemp -d /tmp/berth-ctr-img.XXXXXX)
+	busybox_rootfs "$IMGDIR/rootfs"
+	printf '#!/bin/sh\necho not executable\n' >"$IMGDIR/rootfs/bin/noexec"
+	chmod 644 "$IMGDIR/rootfs/bin/noexec"
+	tar -C "$IMGDIR/rootfs" -cf "$IMGDIR/rootfs.tar" .
+}
+
+teardown_file() {
+	rm -rf "$IMGDIR"
+}
+
+setup() {
+	common_setup
+	ROOT=$TEST_TMP/root
+	RUN=$TEST_TMP/run
+	b import -c 'CMD ["/bin/sh"]' "$IMGDIR/rootfs.tar" bb:test >/dev/null
+}
+
+teardown() {
+	# Whatever a failed test left running: stop it through berth first.
+	if [ -x "$BERTH" ] && [ -d "$ROOT" ]; then
+		"$BERTH" --root "$ROOT" --runroot "$RUN" ps -aq 2>/dev/null | while read -r c; do
+			"$BERTH" --root "$ROOT" --runroot "$RUN" rm -f "$c" >/dev/null 2>&1 || true
+		done
+	fi
+	common_teardown
+}
+
+b() {
+	"$BERTH" --root "$ROOT" --runroot "$RUN" "$@"
+}
+
+# Nothing of this test's containers is left on the host.
+assert_no_leaks() {
+	run -0 b ps -aq
+	[ -z "$output" ] || { echo "containers left: $output"; return 1; }
+	if grep -q " $RUN/" /proc/self/mountinfo; then
+		grep " $RUN/" /proc/self/mountinfo
+		return 1
+	fi
+	local left
+	left=$(find /sys/fs/cgroup -maxdepth 4 -type d -path '*/berth/*' 2>/dev/null | while read -r d; do
+		[ -d "$d" ] && basename "$d"
+	done | while read -r id; do if [ -d "$ROOT/containers/$id" ]; then echo "$id"; fi; done)
+	[ -z "$left" ] || { echo "cgroups left: $left"; return 1; }
+	if pgrep -f "berth-monitor .* $RUN/" >/dev/null; then
+		pgrep -af "berth-monitor"
+		return 1
+	fi
+}
+
+@test "run: attached output, stdout and stderr apart, the container's exit code" {
+	run --separate-stderr b run --rm bb:test sh -c 'echo out; echo err >&2; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = "out" ]
+	[ "$stderr" = "err" ]
+	assert_no_leaks
+}
+
+@test "run: killed by a signal exits 128+N, also for the attached CLI" {
+	b run --name victim bb:test sleep 30 &
+	cli=$!
+	for _ in $(seq 100); do [ "$(b inspect -f '{{.State.Status}}' victim 2>/dev/null)" = running ] && break; sleep 0.05; done
+	run -0 b kill victim
+	[ "$output" = victim ]
+	status=0
+	wait $cli || status=$?
+	[ "$status" -eq 137 ]
+	run -0 b inspect -f '{{.State.ExitCode}}' victim
+	[ "$output" = 137 ]
+}
+
+@test "run -i: stdin reaches the container and its end closes it" {
+	run -0 bash -c "printf 'line1\nline2\n' | '$BERTH' --root '$ROOT' --runroot '$RUN' run -i --rm bb:test cat"
+	[ "$output" = "$(printf 'line1\nline2')" ]
+}
+
+@test "run -d, ps, logs, stop, rm" {
+	run -0 b run -d --name web bb:test sh -c 'echo started; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done'
+	id=$output
+	[ ${#id} -eq 64 ]
+	run -0 b ps --format '{{.ID}} {{.Names}} {{.Status}}'
+	[[ "$output" == "${id:0:12} web Up "* ]]
+	for _ in $(seq 50); do b logs web | grep -q started && break; sleep 0.1; done
+	run -0 b logs web
+	[ "$output" = "started" ]
+	run -0 b stop web
+	[ "$output" = "web" ]
+	run -0 b ps -a --format '{{.Names}} {{.Status}}'
+	[[ "$output" == "web Exited (0) "* ]]
+	run -0 b logs web
+	[ "$output" = "$(printf 'started\nbye')" ]
+	run -0 b inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.Name}}' web
+	[ "$output" = "exited 0 /web" ]
+	run -0 b rm web
+	assert_no_leaks
+}
+
+@test "logs: json-file lines in Docker's format, --tail and -t" {
+	run -0 b run --name chat bb:test sh -c 'for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2'
+	run -0 b logs --tail 2 chat
+	[ "$output" = "$(printf 'line5\noops')" ]
+	run -0 b logs -t --tail 1 chat
+	[[ "$output" =~ ^20[0-9-]+T[0-9:.]+Z\ oops$ ]]
+	log=$(b inspect -f '{{.LogPath}}' chat)
+	run -0 jq -r 'select(.stream=="stderr") | .log' "$log"
+	[ "$output" = "oops" ]
+	run -0 jq -s 'length' "$log"
+	[ "$output" = 6 ]
+}
+
+@test "stop: a process that ignores SIGTERM is killed after -t seconds" {
+	run -0 b run -d --name stubborn bb:test sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	start=$(date +%s)
+	run -0 b stop -t 1 stubborn
+	elapsed=$(($(date +%s) - start))
+	# the default 10 s was not waited for
+	[ "$elapsed" -lt 8 ]
+	run -0 b inspect -f '{{.State.ExitCode}}' stubborn
+	[ "$output" = 137 ]
+}
+
+@test "create, start -a, wait, restart" {
+	run -0 b create --name job bb:test sh -c 'echo ran; exit 4'
+	run -0 b ps -a --format '{{.Names}} {{.Status}}'
+	[ "$output" = "job Created" ]
+	run b start -a job
+	[ "$status" -eq 4 ]
+	[ "$output" = "ran" ]
+	run -0 b wait job
+	[ "$output" = 4 ]
+	run -0 b start job
+	run -0 b wait job
+	[ "$output" = 4 ]
+	run -0 b logs job
+	[ "$output" = "$(printf 'ran\nran')" ]
+}
+
+@test "names: a name in use is a conflict, and nothing is made" {
+	run -0 b create --name dup bb:test true
+	run -125 b run --name dup bb:test true
+	[[ "$output" == *'Conflict. The container name "/dup" is already in use'* ]]
+	run -0 b ps -aq
+	[ "$(echo "$output" | wc -l)" -eq 1 ]
+	run -0 b rename dup dup2
+	run -0 b inspect -f '{{.Name}}' dup2
+	[ "$output" = /dup2 ]
+	run -1 b inspect dup
+}
+
+@test "a missing command exits 127, a non-executable one 126, and --rm leaves nothing" {
+	run -127 b run --rm bb:test /no/such/thing
+	[[ "$output" == *"no such file or directory"* ]]
+	run -126 b run --rm bb:test /bin/noexec
+	[[ "$output" == *"permission denied"* ]]
+	assert_no_leaks
+}
+
+@test "unknown image fails with 125 (pull never)" {
+	run -125 b run --pull never --rm nosuchimage:1 true
+	[[ "$output" == *"nosuchimage"* ]]
+	assert_no_leaks
+}
+
+@test "rm of a running container refuses without -f" {
+	run -0 b run -d --name busy bb:test sleep 60
+	run -1 b rm busy
+	[[ "$output" == *"container is running: stop the container before removing or force remove"* ]]
+	run -0 b rm -f busy
+	assert_no_leaks
+}
+
+@test "Config: -e, -w, -u, --entrypoint, --hostname and the image's Cmd" {
+	run -0 b run --rm -e A=1 -e EMPTY= -w /tmp -u 1000:2000 -h myhost bb:test \
+		sh -c 'echo "$A [$EMPTY] $(pwd) $(id -u):$(id -g) $(hostname)"'
+	[ "$output" = "1 [] /tmp 1000:2000 myhost" ]
+	run -0 b run --rm --entrypoint /bin/echo bb:test hello
+	[ "$output" = "hello" ]
+	run -0 b run --rm -u tester bb:test id -un
+	[ "$output" = "tester" ]
+}
+
+@test "exec: a second process, its exit code, env and user" {
+	run -0 b run -d --name box bb:test sleep 60
+	run -0 b exec box echo hi
+	[ "$output" = hi ]
+	run -3 b exec box sh -c 'exit 3'
+	run -0 b exec -e X=y -u 1000 box sh -c 'echo $X $(id -u)'
+	[ "$output" = "y 1000" ]
+	run -127 b exec box /nonexistent
+	run -0 b stop -t 0 box
+	run -1 b exec box true
+	[[ "$output" == *"is not running"* ]]
+}
+
+@test "restart=on-failure:2 restarts twice, then stays exited" {
+	run -0 b run -d --name flaky --restart on-failure:2 bb:test sh -c 'echo try; exit 1'
+	for _ in $(seq 100); do
+		s=$(b inspect -f '{{.State.Status}} {{.RestartCount}}' flaky)
+		[ "$s" = "exited 2" ] && break
+		sleep 0.1
+	done
+	[ "$s" = "exited 2" ]
+	run -0 b logs flaky
+	[ "$output" = "$(printf 'try\ntry\ntry')" ]
+}
+
+@test "kill -9 of the CLI: the container runs on, and --rm still removes it" {
+	b run --rm --name orphan bb:test sh -c 'sleep 1; echo done' >/dev/null &
+	cli=$!
+	for _ in $(seq 50); do b ps -q | grep -q . && break; sleep 0.05; done
+	kill -9 $cli
+	run -0 b ps --format '{{.Names}}'
+	[ "$output" = orphan ]
+	for _ in $(seq 100); do [ -z "$(b ps -aq)" ] && break; sleep 0.05; done
+	assert_no_leaks
+}
+
+@test "kill -9 of a monitor: the container is found, running, then exited" {
+	run -0 b run -d --name watched bb:test sleep 60
+	mon=$(pgrep -f "berth-monitor .*$RUN/containers/")
+	[ -n "$mon" ]
+	kill -9 $mon
+	run -0 b ps --format '{{.Names}} {{.State}}'
+	[ "$output" = "watched running" ]
+	pid=$(b inspect -f '{{.State.Pid}}' watched)
+	kill -9 "$pid"
+	for _ in $(seq 50); do [ "$(b inspect -f '{{.State.Status}}' watched)" = exited ] && break; sleep 0.05; done
+	run -0 b inspect -f '{{.State.Status}}' watched
+	[ "$output" = exited ]
+	run -0 b rm watched
+	assert_no_leaks
+}
+
+@test "many at once: 100 run -d in parallel start, show in ps, stop and go" {
+	seq 100 | xargs -P 16 -I{} "$BERTH" --root "$ROOT" --runroot "$RUN" run -d --name c{} bb:test sleep 120 >/dev/null
+	run -0 b ps -q
+	[ "$(echo "$output" | wc -l)" -eq 100 ]
+	b ps -q | xargs -P 16 -n 10 "$BERTH" --root "$ROOT" --runroot "$RUN" rm -f >/dev/null
+	assert_no_leaks
+}
+
+@test "rmi and image prune keep the image a container uses" {
+	run -0 b create --name keep bb:test sh -c 'echo still here'
+	run -1 b rmi bb:test
+	[[ "$output" == *'unable to remove repository reference "bb:test" (must force) - container'* ]]
+	run -0 b rmi -f bb:test
+	[[ "$output" == *"Untagged: bb:test"* ]]
+	run -0 b image prune -a -f
+	run -0 b start -a keep
+	[ "$output" = "still here" ]
+	run -0 b rm keep
+	run -0 b image prune -f
+	[[ "$output" == *"Deleted"* ]]
+	run -0 b images -q
+	[ -z "$output" ]
+}
+
+@test "volumes: a named volume outlives its containers; binds; read-only; bad specs" {
+	run -0 b run --rm -v data:/data bb:test sh -c 'echo kept >/data/f'
+	run -0 b run --rm -v data:/data:ro bb:test cat /data/f
+	[ "$output" = kept ]
+	run b run --rm -v data:/data:ro bb:test sh -c 'echo x >/data/g'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	mkdir "$TEST_TMP/host"
+	echo from-host >"$TEST_TMP/host/h"
+	run -0 b run --rm -v "$TEST_TMP/host:/h" bb:test sh -c 'cat /h/h; echo back >/h/w'
+	[ "$output" = from-host ]
+	[ "$(cat "$TEST_TMP/host/w")" = back ]
+	run -0 b volume ls -q
+	[ "$output" = data ]
+	run -125 b run --rm -v /a:relative bb:test true
+	[[ "$output" == *"invalid"* ]]
+	# an anonymous volume of a --rm container goes with it
+	run -0 b run --rm -v /anon bb:test true
+	run -0 b volume ls -q
+	[ "$output" = data ]
+	assert_no_leaks
+}
