@@ -117,9 +117,11 @@ int cmd_create(int argc, char **argv)
 	return rc;
 }
 
-/* Attached to a started container until it exits; its code, as docker run. */
-static int follow(struct engine *e, const char *id, int afd, pid_t monitor, bool tty, bool in,
-		  bool sig_proxy, const char *detach_keys)
+/* Attached to a started container until it exits; its code, as docker run.
+ * With cleanup (no restart policy), this process records the exit and
+ * cleans up (--rm included) instead of the monitor's exit command. */
+static int follow(struct engine *e, const char *id, int afd, pid_t monitor, bool cleanup, bool tty,
+		  bool in, bool sig_proxy, const char *detach_keys)
 {
 	struct attach_params ap = {
 		.fd = afd,
@@ -132,32 +134,31 @@ static int follow(struct engine *e, const char *id, int afd, pid_t monitor, bool
 	};
 	int code = 0;
 	int r = attach_stream(&ap, &code);
+	berth_err err = BERTH_ERR_INIT;
+	if (r == 0 && cleanup) {
+		if (ctr_attached_exited(e, id, afd, &err) < 0)
+			fprintf(stderr, "berth: %s\n", err.msg);
+		berth_err_clear(&err);
+	}
 	close(afd);
 	if (r == ATTACH_DETACHED)
 		return 0;
-	berth_err err = BERTH_ERR_INIT;
-	if (r == ATTACH_LOST) {
+	if (r == ATTACH_LOST || !cleanup) {
+		/* The monitor's exit command records the exit; wait for that. */
 		if (ctr_wait(e, id, -1, &code, &err) < 0)
 			return fail_with(&err, 125);
-		return code;
 	}
-	/* The monitor's exit command records the exit (and removes for --rm);
-	 * when it is our child, waiting for it is waiting for exactly that. */
-	json_t *in_spec = NULL;
-	if (monitor > 0 && ctr_get(e, id, &in_spec, NULL) == 0) {
-		const char *rp = json_string_value(json_object_get(
-			json_object_get(json_object_get(in_spec, "HostConfig"), "RestartPolicy"),
-			"Name"));
-		bool restarts = rp && strcmp(rp, "no") != 0 && strcmp(rp, "") != 0;
-		json_decref(in_spec);
-		if (!restarts)
-			while (waitpid(monitor, NULL, 0) < 0 && errno == EINTR)
-				;
-	} else if (monitor > 0) { /* already removed */
+	if (monitor > 0 && cleanup)
 		while (waitpid(monitor, NULL, 0) < 0 && errno == EINTR)
 			;
-	}
 	return code;
+}
+
+static bool restarts(json_t *host_config)
+{
+	const char *rp = json_string_value(
+		json_object_get(json_object_get(host_config, "RestartPolicy"), "Name"));
+	return rp && *rp && strcmp(rp, "no") != 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -180,7 +181,10 @@ int cmd_run(int argc, char **argv)
 	bool in = json_is_true(json_object_get(r.config, "AttachStdin"));
 	pid_t monitor = 0;
 	int afd = -1;
-	struct ctr_start_opts so = { .attach = !r.detach, .want_stdin = in, .monitor = &monitor };
+	bool cleanup = !restarts(r.host_config);
+	struct ctr_start_opts so = {
+		.attach = !r.detach, .want_stdin = in, .take_cleanup = cleanup, .monitor = &monitor
+	};
 	if (ctr_start(e, id, &so, r.detach ? NULL : &afd, &err) < 0) {
 		rc = fail_with(&err, start_failure_code(&err));
 		if (json_is_true(json_object_get(r.host_config, "AutoRemove")))
@@ -191,7 +195,7 @@ int cmd_run(int argc, char **argv)
 		printf("%s\n", id);
 		goto out;
 	}
-	rc = follow(e, id, afd, monitor, tty, in, r.sig_proxy, r.detach_keys);
+	rc = follow(e, id, afd, monitor, cleanup, tty, in, r.sig_proxy, r.detach_keys);
 out:
 	create_request_free(&r);
 	return rc;
@@ -239,6 +243,7 @@ int cmd_start(int argc, char **argv)
 			json_t *cfg = json_object_get(insp, "Config");
 			bool tty = json_is_true(json_object_get(cfg, "Tty"));
 			bool in = interactive && json_is_true(json_object_get(cfg, "OpenStdin"));
+			bool cleanup = !restarts(json_object_get(insp, "HostConfig"));
 			json_decref(insp);
 			pid_t monitor = 0;
 			int afd = -1;
@@ -247,7 +252,7 @@ int cmd_start(int argc, char **argv)
 						     .monitor = &monitor };
 			if (ctr_start(e, id, &so, &afd, &err) < 0)
 				return fail_with(&err, 1);
-			return follow(e, id, afd, monitor, tty, in, true, keys);
+			return follow(e, id, afd, monitor, cleanup, tty, in, true, keys);
 		}
 		struct ctr_start_opts so = { 0 };
 		if (ctr_start(e, id, &so, NULL, &err) < 0) {

@@ -567,9 +567,11 @@ int ctr_start(struct engine *e, const char *id, const struct ctr_start_opts *o, 
 	int afd = -1;
 	int step = read_status(f, NULL, err);
 	if (step == 'R' && o->attach) {
-		afd = ctr_attach_connect(
-			e, row.id,
-			ATTACH_STDOUT | ATTACH_STDERR | (o->want_stdin ? ATTACH_STDIN : 0), err);
+		afd = ctr_attach_connect(e, row.id,
+					 ATTACH_STDOUT | ATTACH_STDERR |
+						 (o->want_stdin ? ATTACH_STDIN : 0) |
+						 (o->take_cleanup ? ATTACH_CLEANUP : 0),
+					 err);
 		if (afd < 0)
 			step = 'A';
 	}

@@ -287,6 +287,16 @@ int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err)
 	return r;
 }
 
+int ctr_attached_exited(struct engine *e, const char *id, int attach_fd, berth_err *err)
+{
+	int r = ctr_monitor_exited(e, id, err);
+	if (r == 0) {
+		unsigned char done = ATTACH_MSG_DONE;
+		send(attach_fd, &done, 1, MSG_NOSIGNAL);
+	}
+	return r;
+}
+
 static int not_running(struct ctr_row *row, berth_err *err)
 {
 	return berth_error_code(err, EINVAL, "Container %s is not running", row->id);

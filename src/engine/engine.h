@@ -36,6 +36,9 @@
  *   ctr_pause()         freeze (or thaw) every process of a running container
  *   ctr_exec_user()     set an exec process's user from USER[:GROUP], resolved
  *                       in the container's own /etc/passwd and /etc/group
+ *   ctr_attached_exited() after EXIT on an attach fd opened with take_cleanup:
+ *                       record the exit and clean up (as ctr_monitor_exited()),
+ *                       then tell the monitor it may go
  *   ctr_monitor_exited() what `berth container cleanup` does when a
  *                       monitor saw its container exit: record the exit, clean,
  *                       then remove (--rm) or restart (the restart policy)
@@ -82,9 +85,12 @@ int ctr_list(struct engine *e, json_t **array, berth_err *err);
 char **ctr_image_users(struct engine *e, const char *image_id, bool running_only);
 
 struct ctr_start_opts {
-	bool attach;     /* return *attach_fd connected before the process runs */
-	bool want_stdin; /* the attached client sends stdin */
-	pid_t *monitor;  /* set to the monitor's pid (a child of the caller) */
+	bool attach;       /* return *attach_fd connected before the process runs */
+	bool want_stdin;   /* the attached client sends stdin */
+	bool take_cleanup; /* the attached caller records the exit (ctr_attached_exited()),
+			    * not the monitor's exit command: for containers without a
+			    * restart policy, it saves an exec of berth on run's path */
+	pid_t *monitor;    /* set to the monitor's pid (a child of the caller) */
 };
 int ctr_start(struct engine *e, const char *id, const struct ctr_start_opts *o, int *attach_fd,
 	      berth_err *err);
@@ -99,6 +105,7 @@ int ctr_pause(struct engine *e, const char *id, bool pause, berth_err *err);
 int ctr_exec_user(struct engine *e, const char *id, const char *user, json_t *process,
 		  berth_err *err);
 int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err);
+int ctr_attached_exited(struct engine *e, const char *id, int attach_fd, berth_err *err);
 
 /* Paths of a container's files, malloc'd. */
 char *ctr_log_path(struct engine *e, const char *id);

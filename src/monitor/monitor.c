@@ -191,6 +191,26 @@ static bool stream_read(int fd, enum jsonlog_stream s)
 	return true;
 }
 
+/* The attached client that said ATTACH_CLEANUP records the exit itself:
+ * true once it says DONE; false if it goes away first or takes too long. */
+static bool cleanup_done_by(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int64_t end = now_ns(CLOCK_MONOTONIC) + (int64_t)ATTACH_CLEANUP_WAIT_MS * 1000000;
+	for (;;) {
+		int left = (int)((end - now_ns(CLOCK_MONOTONIC)) / 1000000);
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return false;
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		if (buf[0] == ATTACH_MSG_DONE)
+			return true;
+	}
+}
+
 static void write_exit_file(const char *path, int code)
 {
 	char tmp[4096];
@@ -311,9 +331,16 @@ int main(int argc, char **argv)
 	write_exit_file(exit_file, code);
 	int32_t c32 = code;
 	broadcast(ATTACH_MSG_EXIT, 0, (const unsigned char *)&c32, sizeof(c32));
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (clients[i].fd >= 0)
+	int keeper = -1;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (clients[i].fd >= 0 && keeper < 0 && clients[i].hello &&
+		    (clients[i].flags & ATTACH_CLEANUP))
+			keeper = i;
+		else if (clients[i].fd >= 0)
 			client_drop(&clients[i]);
+	}
+	if (keeper >= 0 && cleanup_done_by(clients[keeper].fd))
+		_exit(0);
 	close(FD_LISTEN);
 	close(FD_OUT);
 	close(FD_ERR);
