@@ -51,6 +51,7 @@ struct start_plan {
 	int log_max_file;
 	char *log_path;
 	char **exit_argv;
+	json_t *spec; /* the runtime spec, handed to the runtime in memory */
 };
 
 static void plan_free(struct start_plan *p)
@@ -60,6 +61,7 @@ static void plan_free(struct start_plan *p)
 	free(p->run);
 	free(p->log_path);
 	strv_free(p->exit_argv);
+	json_decref(p->spec);
 }
 
 /* Docker's json-file sizes: a number with an optional k, m or g (binary units). */
@@ -288,17 +290,10 @@ static int prepare(struct engine *e, struct ctr_row *row, struct start_plan *p, 
 		return r;
 	if ((r = mount_rootfs(e, row, p->dir, rootfs, err)) < 0)
 		return r;
-	_cleanup_json_ json_t *spec = NULL;
 	if ((r = mounts_copy_up(row->mounts, rootfs, err)) < 0 ||
-	    !(spec = ctr_spec(e, row, p, rootfs, hostname, err))) {
+	    !(p->spec = ctr_spec(e, row, p, rootfs, hostname, err))) {
 		umount2(rootfs, MNT_DETACH);
 		return r < 0 ? r : -EINVAL;
-	}
-	_cleanup_free_ char *s = json_dumps(spec, JSON_COMPACT);
-	_cleanup_close_ int rfd = open(p->run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0 || file_write_atomic(rfd, "config.json", s, strlen(s), 0600, err) < 0) {
-		umount2(rootfs, MNT_DETACH);
-		return rfd < 0 ? berth_error_errno(err, "cannot open %s", p->run) : -EIO;
 	}
 	strv_push(&p->exit_argv, e->self);
 	for (size_t i = 0; e->global_args[i]; i++)
@@ -399,6 +394,7 @@ become_monitor(struct engine *e, struct start_plan *p, int status, int go, int l
 		.root = e->runtime_root,
 		.id = p->id,
 		.bundle = p->run,
+		.spec = p->spec,
 		.console_socket = p->tty ? console : NULL,
 	};
 	if (container_create(&co, &err) < 0)

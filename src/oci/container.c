@@ -313,8 +313,13 @@ static int creation_prepare(const struct create_opts *o, bool run_mode, struct c
 	if ((r = resolve_bundle(o->bundle, &bundle, err)) < 0)
 		return r;
 	json_t *spec = NULL;
-	if ((r = spec_load(bundle, &spec, err)) < 0)
+	if (o->spec) {
+		if ((r = spec_validate(o->spec, err)) < 0)
+			return r;
+		spec = json_incref(o->spec);
+	} else if ((r = spec_load(bundle, &spec, err)) < 0) {
 		return r;
+	}
 	c->st.config = spec;
 	json_t *process = json_object_get(spec, "process");
 	if (!process)

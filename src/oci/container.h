@@ -28,6 +28,8 @@ struct create_opts {
 	const char *root;           /* runtime state root */
 	const char *id;
 	const char *bundle;         /* NULL: the current directory */
+	json_t *spec;               /* the config, already parsed (borrowed): validated
+	                             * instead of reading BUNDLE/config.json; NULL: read it */
 	const char *console_socket; /* runc contract, may be NULL */
 	const char *pid_file;
 	int preserve_fds;
