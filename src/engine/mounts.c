@@ -165,7 +165,7 @@ static int parse_bind(const char *raw, struct mp *m, berth_err *err)
 		*colon = '\0';
 		p = colon + 1;
 	}
-	if (!raw[0] || !parts[0][0] || n > 3 || (n == 4))
+	if (!raw[0] || !parts[0][0] || n > 3)
 		return berth_error_code(err, EINVAL, "invalid volume specification: '%s'", raw);
 	const char *source = NULL, *target = NULL, *mode = "";
 	struct mode md;

@@ -228,6 +228,9 @@ int volume_store_open(sqlite3 *db, const char *root, struct volume_store **out, 
 	if (rootfd < 0)
 		r = berth_error_errno(err, "open %s", abs);
 	else if ((r = v->volfd = open_subdir(rootfd, "volumes", abs, err)) >= 0 &&
+		 /* traversable, not listable: a container's user reaches its _data */
+		 (r = fchmod(v->volfd, 0701) < 0 ? berth_error_errno(err, "chmod %s/volumes", abs)
+						 : 0) >= 0 &&
 		 (r = v->tmpfd = open_subdir(rootfd, "tmp", abs, err)) >= 0 &&
 		 (r = db_migrate(db, "volumes", schema_steps, err)) >= 0) {
 		sweep_tmp(v);
@@ -551,10 +554,21 @@ static uint64_t tree_size(int dirfd, const char *name)
 	return total;
 }
 
-/* Inside a transaction: delete the row, move the dir to tmp/ (removed after
- * the commit). A crash before the commit leaves the row without its dir,
- * which the next open finishes removing. */
-static int remove_locked(struct volume_store *v, const char *name, char **moved, berth_err *err)
+/* Volumes being removed: inside a transaction each row is deleted and its
+ * dir moved to tmp/ (flocked, so no sweep takes it while the transaction
+ * may still roll back); after the commit the dirs are removed. A crash
+ * before the commit leaves the row without its dir, which the next open
+ * finishes removing. */
+struct trash {
+	size_t n;
+	struct trash_item {
+		char *name;
+		char *tmp; /* in tmp/, NULL when the dir was already gone */
+		int fd;    /* holds the flock */
+	} * v;
+};
+
+static int trash_move(struct volume_store *v, struct trash *t, const char *name, berth_err *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = db_prepare(v->db, "DELETE FROM volumes WHERE name = ?", &st, err);
@@ -563,15 +577,47 @@ static int remove_locked(struct volume_store *v, const char *name, char **moved,
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail(v->db, err, "remove volume");
+	_cleanup_close_ int fd =
+		openat(v->volfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return berth_error_errno(err, "remove %s", name);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0)
+		return berth_error_errno(err, "remove %s: lock", name);
 	_cleanup_free_ char *rnd = random_hex(8);
-	char *tmp = xasprintf("volume-rm-%s", rnd);
-	if (renameat(v->volfd, name, v->tmpfd, tmp) < 0 && errno != ENOENT) {
-		r = berth_error_errno(err, "remove %s", name);
-		free(tmp);
-		return r;
-	}
-	*moved = tmp;
+	_cleanup_free_ char *tmp = xasprintf("volume-rm-%s", rnd);
+	if (fd >= 0 && renameat(v->volfd, name, v->tmpfd, tmp) < 0)
+		return berth_error_errno(err, "remove %s", name);
+	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+	t->v[t->n++] = (struct trash_item){
+		.name = xstrdup(name),
+		.tmp = fd >= 0 ? TAKE_PTR(tmp) : NULL,
+		.fd = TAKE_FD(fd),
+	};
 	return 0;
+}
+
+/* The transaction rolled back: the dirs go back where they were. */
+static void trash_restore(struct volume_store *v, struct trash *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].tmp)
+			renameat(v->tmpfd, t->v[i].tmp, v->volfd, t->v[i].name);
+}
+
+/* Remove the moved dirs (after the commit, or not at all: see trash_restore()). */
+static void trash_release(struct volume_store *v, struct trash *t, bool empty)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (empty && t->v[i].tmp)
+			rm_quiet(v->tmpfd, t->v[i].tmp);
+		if (t->v[i].fd >= 0)
+			close(t->v[i].fd);
+		free(t->v[i].name);
+		free(t->v[i].tmp);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
 }
 
 static char *join_users(char **users)
@@ -605,17 +651,17 @@ int volume_remove(struct volume_store *v, const char *name, bool force, berth_er
 		return berth_error_code(err, EBUSY, "remove %s: volume is in use - [%s]", name,
 					list);
 	}
-	_cleanup_free_ char *moved = NULL;
-	if ((r = remove_locked(v, name, &moved, err)) < 0) {
+	struct trash t = { 0 };
+	if ((r = trash_move(v, &t, name, err)) < 0) {
 		db_rollback(v->db);
+		trash_restore(v, &t);
+		trash_release(v, &t, false);
 		return r;
 	}
-	if ((r = db_commit(v->db, err)) < 0) {
-		renameat(v->tmpfd, moved, v->volfd, name);
-		return r;
-	}
-	rm_quiet(v->tmpfd, moved);
-	return 0;
+	if ((r = db_commit(v->db, err)) < 0)
+		trash_restore(v, &t);
+	trash_release(v, &t, r == 0);
+	return r;
 }
 
 /* label_filters: strings "key", "key=value", or either prefixed by "!"
@@ -661,7 +707,6 @@ int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters
 		return r;
 	}
 	_cleanup_strv_ char **names = xcalloc(1, sizeof(char *));
-	_cleanup_strv_ char **moved = xcalloc(1, sizeof(char *));
 	size_t n = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -683,25 +728,22 @@ int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters
 		return r;
 	}
 	uint64_t bytes = 0;
-	moved = xrealloc(moved, (n + 1) * sizeof(char *));
+	struct trash t = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		moved[i] = NULL;
 		bytes += tree_size(v->volfd, names[i]);
-		if ((r = remove_locked(v, names[i], &moved[i], err)) < 0) {
+		if ((r = trash_move(v, &t, names[i], err)) < 0) {
 			db_rollback(v->db);
-			for (size_t j = 0; j < i; j++)
-				renameat(v->tmpfd, moved[j], v->volfd, names[j]);
+			trash_restore(v, &t);
+			trash_release(v, &t, false);
 			return r;
 		}
-		moved[i + 1] = NULL;
 	}
 	if ((r = db_commit(v->db, err)) < 0) {
-		for (size_t j = 0; j < n; j++)
-			renameat(v->tmpfd, moved[j], v->volfd, names[j]);
+		trash_restore(v, &t);
+		trash_release(v, &t, false);
 		return r;
 	}
-	for (size_t j = 0; j < n; j++)
-		rm_quiet(v->tmpfd, moved[j]);
+	trash_release(v, &t, true);
 	strv_free(*removed);
 	*removed = TAKE_PTR(names);
 	*reclaimed = bytes;

@@ -114,6 +114,7 @@ static void hc_fails(json_t *config, json_t *hc, const char *msg)
 		fail_msg("%s: got \"%s\", want \"%s\"", dump, err.msg, msg);
 	berth_err_clear(&err);
 	json_decref(hc);
+	json_decref(config);
 }
 
 static void test_mount_errors(void **state)
