@@ -146,3 +146,18 @@ Total reclaimed space: 0B" ]
 	run -0 b volume ls --help
 	[[ "$output" == *"--filter"* ]]
 }
+
+@test "volume create: many berth processes creating one name at once make one volume" {
+	b volume ls >/dev/null
+	for i in $(seq 1 8); do
+		b volume create same >"$T/out.$i" 2>&1 &
+	done
+	wait
+	for i in $(seq 1 8); do
+		[ "$(cat "$T/out.$i")" = same ]
+	done
+	run -0 b volume ls -q
+	[ "$output" = same ]
+	run -0 ls "$T/root/volumes"
+	[ "$output" = same ]
+}

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -326,6 +327,7 @@ static void test_copy_up(void **state)
 	write_file(p, "hello", 04710);
 	assert_int_equal(chown(p, 123, 456), 0);
 	assert_int_equal(chmod(p, 04710), 0);
+	bool have_xattrs = setxattr(p, "user.berth", "v1", 2, 0) == 0;
 	free(p);
 	p = xasprintf("%s/data/sub", rootfs);
 	assert_int_equal(mkdir(p, 0700), 0);
@@ -381,6 +383,11 @@ static void test_copy_up(void **state)
 	assert_int_equal(sb.st_gid, 456);
 	assert_int_equal(sb.st_mode & 07777, 04710);
 	assert_int_equal(sb.st_size, 5);
+	if (have_xattrs) {
+		char val[8] = "";
+		assert_int_equal(getxattr(p, "user.berth", val, sizeof(val)), 2);
+		assert_string_equal(val, "v1");
+	}
 	free(p);
 	p = xasprintf("%s/sub/f", cv);
 	assert_int_equal(stat(p, &sb), 0);
