@@ -64,6 +64,8 @@ b() {
 		and (.[0].CreatedAt | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})$"))'
 	run -0 b volume inspect -f '{{.Name}} {{.Driver}} {{.Labels.a}}' v1
 	[ "$output" = "v1 local b" ]
+	run -0 b volume inspect --format json v1
+	echo "$output" | jq -e '.[0].Name == "v1"'
 	run -1 b volume inspect v1 nope
 	[[ "$output" == *"Error: no such volume: nope"* ]]
 }
@@ -87,6 +89,8 @@ b() {
 	[ "$output" = $'aa\nbb' ]
 	run -0 b volume ls --format '{{.Name}}:{{.Labels}}'
 	[ "$output" = $'aa:env=prod\nbb:' ]
+	run -0 b volume ls --format json
+	[ "$(echo "${lines[0]}" | jq -r '.Name + " " + .Driver + " " + .Labels')" = "aa local env=prod" ]
 	run -125 b volume ls --filter bogus=1
 }
 
