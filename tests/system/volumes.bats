@@ -153,10 +153,13 @@ Total reclaimed space: 0B" ]
 
 @test "volume create: many berth processes creating one name at once make one volume" {
 	b volume ls >/dev/null
+	pids=()
 	for i in $(seq 1 8); do
 		b volume create same >"$T/out.$i" 2>&1 &
+		pids+=($!)
 	done
-	wait
+	# the pids: a bare wait would also wait for bats's own timeout watcher
+	wait "${pids[@]}"
 	for i in $(seq 1 8); do
 		[ "$(cat "$T/out.$i")" = same ]
 	done
