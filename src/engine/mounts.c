@@ -499,7 +499,8 @@ static void strv_append(char ***v, size_t *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
-static int make_volumes(struct mp_list *l, struct volume_store *vol, char ***made, berth_err *err)
+static int make_volumes(struct mp_list *l, struct volume_store *vol, const char *container_id,
+			char ***made, berth_err *err)
 {
 	size_t n_made = 0;
 	for (size_t i = 0; i < l->n; i++) {
@@ -507,7 +508,8 @@ static int make_volumes(struct mp_list *l, struct volume_store *vol, char ***mad
 		if (m->copied || strcmp(m->type, "volume") != 0)
 			continue;
 		_cleanup_free_ char *mountpoint = NULL, *name = NULL;
-		int r = volume_create(vol, m->name, m->labels, m->options, &mountpoint, &name, err);
+		int r = volume_create_used(vol, m->name, m->labels, m->options, container_id,
+					   &mountpoint, &name, err);
 		if (r < 0)
 			return r;
 		if (!m->name)
@@ -612,7 +614,7 @@ int mounts_resolve(json_t *config, json_t *host_config, json_t *image_config,
 	if ((r = make_bind_sources(&l, err)) < 0)
 		return r;
 	_cleanup_strv_ char **made = NULL;
-	if ((r = make_volumes(&l, vol, &made, err)) < 0) {
+	if ((r = make_volumes(&l, vol, container_id, &made, err)) < 0) {
 		drop_made(vol, made);
 		return r;
 	}

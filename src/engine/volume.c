@@ -191,24 +191,45 @@ static int sweep(struct volume_store *v, bool locked, berth_err *err)
 	return db_commit(v->db, err);
 }
 
+/* A half-made volume dir is born as tmp/.volume-* under a shared lock on
+ * this file and flocked before the lock is dropped; the sweep takes the
+ * lock exclusively, so it never sees a dir between its mkdir and its flock.
+ * Dot names: the image store's sweep of tmp/ leaves them alone. */
+#define BIRTH_LOCK ".volume-birth.lock"
+
+static int birth_lock(struct volume_store *v, int how)
+{
+	int fd = openat(v->tmpfd, BIRTH_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (TEMP_FAILURE_RETRY_INT(flock(fd, how)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 static void sweep_tmp(struct volume_store *v)
 {
+	_cleanup_close_ int lock = birth_lock(v, LOCK_EX);
 	_cleanup_dir_ DIR *d = NULL;
 	int fd = openat(v->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
+	if (lock < 0 || fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0 && !d)
 			close(fd);
 		return;
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "volume-", 7) != 0)
+		const char *n = de->d_name;
+		if (strcmp(n, BIRTH_LOCK) == 0 ||
+		    (strncmp(n, "volume-", 7) != 0 && strncmp(n, ".volume-", 8) != 0))
 			continue;
-		_cleanup_close_ int e =
-			openat(v->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int e = openat(v->tmpfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
 			continue; /* its writer is alive */
-		rm_quiet(v->tmpfd, de->d_name);
+		rm_quiet(v->tmpfd, n);
 	}
 }
 
@@ -284,13 +305,18 @@ static int check_options(const char *name, json_t *options, berth_err *err)
 /* Make the directory in tmp/ (flocked, so a sweep leaves it alone while we
  * live) and rename it into volumes/ in the transaction that records it. */
 static int create_recorded(struct volume_store *v, const char *name, bool anonymous,
-			   const char *labels_s, const char *options_s, berth_err *err)
+			   const char *labels_s, const char *options_s, const char *user,
+			   berth_err *err)
 {
 	_cleanup_free_ char *rnd = random_hex(8);
-	_cleanup_free_ char *tmp = xasprintf("volume-%s", rnd);
+	_cleanup_free_ char *tmp = xasprintf(".volume-%s", rnd);
+	int r;
+	_cleanup_close_ int lock = birth_lock(v, LOCK_SH);
+	if (lock < 0)
+		return berth_error(err, -lock, "create %s: lock %s/tmp/%s", name, v->root,
+				   BIRTH_LOCK);
 	if (mkdirat(v->tmpfd, tmp, 0700) < 0)
 		return berth_error_errno(err, "create %s: %s/tmp/%s", name, v->root, tmp);
-	int r;
 	_cleanup_close_ int tfd =
 		openat(v->tmpfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tfd < 0 || flock(tfd, LOCK_EX | LOCK_NB) < 0 || mkdirat(tfd, "_data", 0755) < 0 ||
@@ -299,6 +325,7 @@ static int create_recorded(struct volume_store *v, const char *name, bool anonym
 		rm_quiet(v->tmpfd, tmp);
 		return r;
 	}
+	close(TAKE_FD(lock)); /* the dir's own flock protects it from here */
 	if ((r = db_begin(v->db, err)) < 0) {
 		rm_quiet(v->tmpfd, tmp);
 		return r;
@@ -327,7 +354,21 @@ static int create_recorded(struct volume_store *v, const char *name, bool anonym
 		/* Another berth made it meanwhile: use theirs. */
 		db_rollback(v->db);
 		rm_quiet(v->tmpfd, tmp);
-		return 0;
+		return 1;
+	}
+	_cleanup_stmt_ sqlite3_stmt *use = NULL;
+	if (user && ((r = db_prepare(v->db,
+				     "INSERT OR IGNORE INTO volume_users(volume, container) "
+				     "VALUES(?, ?)",
+				     &use, err)) < 0 ||
+		     sqlite3_bind_text(use, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+		     sqlite3_bind_text(use, 2, user, -1, SQLITE_STATIC) != SQLITE_OK ||
+		     sqlite3_step(use) != SQLITE_DONE)) {
+		if (r == 0)
+			r = db_fail(v->db, err, "record volume user");
+		db_rollback(v->db);
+		rm_quiet(v->tmpfd, tmp);
+		return r;
 	}
 	if (renameat(v->tmpfd, tmp, v->volfd, name) < 0) {
 		/* A leftover of a killed create: remove it and take its place. */
@@ -350,8 +391,26 @@ static int create_recorded(struct volume_store *v, const char *name, bool anonym
 	return 0;
 }
 
-int volume_create(struct volume_store *v, const char *name, json_t *labels, json_t *options,
-		  char **mountpoint, char **out_name, berth_err *err)
+/* Record user on an existing volume: 1 done, 0 the volume is gone meanwhile. */
+static int add_user(struct volume_store *v, const char *name, const char *user, berth_err *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = db_prepare(v->db,
+			   "INSERT OR IGNORE INTO volume_users(volume, container) VALUES(?, ?)",
+			   &st, err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		return 1;
+	if (sqlite3_extended_errcode(v->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return 0;
+	return db_fail(v->db, err, "record volume user");
+}
+
+int volume_create_used(struct volume_store *v, const char *name, json_t *labels, json_t *options,
+		       const char *user, char **mountpoint, char **out_name, berth_err *err)
 {
 	_cleanup_free_ char *anon_name = NULL;
 	bool anonymous = !name;
@@ -366,24 +425,48 @@ int volume_create(struct volume_store *v, const char *name, json_t *labels, json
 	int r;
 	if (options && (r = check_options(name, options, err)) < 0)
 		return r;
-	if ((r = row_exists(v, name, err)) < 0)
-		return r;
-	if (r == 0) {
-		_cleanup_json_ json_t *lab = labels ? json_deep_copy(labels) : json_object();
-		if (anonymous)
-			json_object_set_new(lab, ANON_LABEL, json_string(""));
-		_cleanup_free_ char *labels_s = json_dumps(lab, JSON_COMPACT | JSON_SORT_KEYS);
-		_cleanup_free_ char *options_s =
-			options ? json_dumps(options, JSON_COMPACT | JSON_SORT_KEYS)
-				: xstrdup(anonymous ? "null" : "{}");
-		if ((r = create_recorded(v, name, anonymous, labels_s, options_s, err)) < 0)
+	_cleanup_json_ json_t *lab = labels ? json_deep_copy(labels) : json_object();
+	if (anonymous)
+		json_object_set_new(lab, ANON_LABEL, json_string(""));
+	_cleanup_free_ char *labels_s = json_dumps(lab, JSON_COMPACT | JSON_SORT_KEYS);
+	_cleanup_free_ char *options_s =
+		options ? json_dumps(options, JSON_COMPACT | JSON_SORT_KEYS)
+			: xstrdup(anonymous ? "null" : "{}");
+	/* Another berth may create or remove the same name meanwhile: go round
+	 * until the volume exists with user recorded (a few rounds at most). */
+	for (int round = 0;; round++) {
+		if (round == 100)
+			return berth_error_code(err, EAGAIN,
+						"create %s: removed and created by "
+						"others again and again",
+						name);
+		if ((r = row_exists(v, name, err)) < 0)
 			return r;
+		if (r == 1) {
+			if (!user)
+				break;
+			if ((r = add_user(v, name, user, err)) < 0)
+				return r;
+			if (r == 1)
+				break;
+			continue;
+		}
+		if ((r = create_recorded(v, name, anonymous, labels_s, options_s, user, err)) < 0)
+			return r;
+		if (r == 0)
+			break;
 	}
 	if (mountpoint)
 		*mountpoint = mountpoint_of(v, name);
 	if (out_name)
 		*out_name = xstrdup(name);
 	return 0;
+}
+
+int volume_create(struct volume_store *v, const char *name, json_t *labels, json_t *options,
+		  char **mountpoint, char **out_name, berth_err *err)
+{
+	return volume_create_used(v, name, labels, options, NULL, mountpoint, out_name, err);
 }
 
 /* Docker's CreatedAt: RFC 3339 in local time, "Z" for UTC. */

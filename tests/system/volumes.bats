@@ -161,7 +161,7 @@ Total reclaimed space: 0B" ]
 	# the pids: a bare wait would also wait for bats's own timeout watcher
 	wait "${pids[@]}"
 	for i in $(seq 1 8); do
-		[ "$(cat "$T/out.$i")" = same ]
+		[ "$(cat "$T/out.$i")" = same ] || { cat "$T/out.$i"; false; }
 	done
 	run -0 b volume ls -q
 	[ "$output" = same ]
