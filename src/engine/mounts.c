@@ -482,11 +482,15 @@ static json_t *mp_json(const struct mp *m)
 	return o;
 }
 
-/* Anonymous volumes made by this call are removed again when it fails. */
-static void drop_made(struct volume_store *vol, char **made)
+/* Anonymous volumes made by this call are removed again when it fails
+ * (the container was recorded as their user when they were made). */
+static void drop_made(struct volume_store *vol, const char *container_id, char **made)
 {
+	berth_err ignored = BERTH_ERR_INIT;
+	if (container_id)
+		volume_set_users(vol, container_id, NULL, &ignored);
+	berth_err_clear(&ignored);
 	for (size_t i = 0; made && made[i]; i++) {
-		berth_err ignored = BERTH_ERR_INIT;
 		volume_remove(vol, made[i], true, &ignored);
 		berth_err_clear(&ignored);
 	}
@@ -615,7 +619,7 @@ int mounts_resolve(json_t *config, json_t *host_config, json_t *image_config,
 		return r;
 	_cleanup_strv_ char **made = NULL;
 	if ((r = make_volumes(&l, vol, container_id, &made, err)) < 0) {
-		drop_made(vol, made);
+		drop_made(vol, container_id, made);
 		return r;
 	}
 	_cleanup_strv_ char **names = xcalloc(1, sizeof(char *));
@@ -629,7 +633,7 @@ int mounts_resolve(json_t *config, json_t *host_config, json_t *image_config,
 	if (container_id &&
 	    (r = volume_set_users(vol, container_id, (const char *const *)names, err)) < 0) {
 		json_decref(out);
-		drop_made(vol, made);
+		drop_made(vol, container_id, made);
 		return r;
 	}
 	*mounts = out;

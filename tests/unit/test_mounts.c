@@ -301,6 +301,25 @@ static void test_volumes_from(void **state)
 	assert_string_equal(users[0], "c2");
 }
 
+static void test_resolve_failure_leaves_nothing(void **state)
+{
+	(void)state;
+	berth_err err = BERTH_ERR_INIT;
+	/* the anonymous volume is made first, then the refused driver option fails */
+	_cleanup_json_ json_t *hc =
+		json_pack("{s:[s], s:[{s:s,s:s,s:s,s:{s:{s:{s:s}}}}]}", "Binds", "/anon", "Mounts",
+			  "Type", "volume", "Source", "opts", "Target", "/z", "VolumeOptions",
+			  "DriverConfig", "Options", "type", "tmpfs");
+	assert_int_equal(mounts_validate(NULL, hc, &err), 0);
+	_cleanup_json_ json_t *mounts = NULL;
+	assert_int_equal(mounts_resolve(NULL, hc, NULL, NULL, vs, "c9", &mounts, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "create opts: volume option \"type\""));
+	berth_err_clear(&err);
+	_cleanup_json_ json_t *all = NULL;
+	assert_int_equal(volume_list(vs, &all, &err), 0);
+	assert_int_equal(json_array_size(all), 0);
+}
+
 static void write_file(const char *path, const char *text, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
@@ -420,6 +439,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mount_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volumes_from, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_failure_leaves_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_copy_up, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
