@@ -227,6 +227,8 @@ int cmd_volume_ls(int argc, char **argv)
 		format = "{{.Name}}";
 	else if (!format || strcmp(format, "table") == 0)
 		format = "table {{.Driver}}\t{{.Name}}";
+	else if (strcmp(format, "json") == 0) /* docker: one JSON object a line */
+		format = "{{json .}}";
 	berth_err err = BERTH_ERR_INIT;
 	struct fmt_template *t = NULL;
 	if (fmt_compile(format, volume_headers, &t, &err) < 0)
@@ -268,7 +270,8 @@ int cmd_volume_inspect(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
 		if (c != 'f')
 			return berth_usage_error(argv[0], "unknown flag: %s", argv[optind - 1]);
-		format = optarg;
+		/* docker: "json" is the default output */
+		format = strcmp(optarg, "json") == 0 ? NULL : optarg;
 	}
 	if (optind >= argc)
 		return berth_usage_error(argv[0], "\"inspect\" requires at least 1 argument.");

@@ -165,7 +165,7 @@ static int parse_bind(const char *raw, struct mp *m, berth_err *err)
 		*colon = '\0';
 		p = colon + 1;
 	}
-	if (!raw[0] || !parts[0][0] || n > 3 || (n == 4))
+	if (!raw[0] || !parts[0][0] || n > 3)
 		return berth_error_code(err, EINVAL, "invalid volume specification: '%s'", raw);
 	const char *source = NULL, *target = NULL, *mode = "";
 	struct mode md;
@@ -482,11 +482,15 @@ static json_t *mp_json(const struct mp *m)
 	return o;
 }
 
-/* Anonymous volumes made by this call are removed again when it fails. */
-static void drop_made(struct volume_store *vol, char **made)
+/* Anonymous volumes made by this call are removed again when it fails
+ * (the container was recorded as their user when they were made). */
+static void drop_made(struct volume_store *vol, const char *container_id, char **made)
 {
+	berth_err ignored = BERTH_ERR_INIT;
+	if (container_id)
+		volume_set_users(vol, container_id, NULL, &ignored);
+	berth_err_clear(&ignored);
 	for (size_t i = 0; made && made[i]; i++) {
-		berth_err ignored = BERTH_ERR_INIT;
 		volume_remove(vol, made[i], true, &ignored);
 		berth_err_clear(&ignored);
 	}
@@ -499,7 +503,8 @@ static void strv_append(char ***v, size_t *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
-static int make_volumes(struct mp_list *l, struct volume_store *vol, char ***made, berth_err *err)
+static int make_volumes(struct mp_list *l, struct volume_store *vol, const char *container_id,
+			char ***made, berth_err *err)
 {
 	size_t n_made = 0;
 	for (size_t i = 0; i < l->n; i++) {
@@ -507,7 +512,8 @@ static int make_volumes(struct mp_list *l, struct volume_store *vol, char ***mad
 		if (m->copied || strcmp(m->type, "volume") != 0)
 			continue;
 		_cleanup_free_ char *mountpoint = NULL, *name = NULL;
-		int r = volume_create(vol, m->name, m->labels, m->options, &mountpoint, &name, err);
+		int r = volume_create_used(vol, m->name, m->labels, m->options, container_id,
+					   &mountpoint, &name, err);
 		if (r < 0)
 			return r;
 		if (!m->name)
@@ -612,8 +618,8 @@ int mounts_resolve(json_t *config, json_t *host_config, json_t *image_config,
 	if ((r = make_bind_sources(&l, err)) < 0)
 		return r;
 	_cleanup_strv_ char **made = NULL;
-	if ((r = make_volumes(&l, vol, &made, err)) < 0) {
-		drop_made(vol, made);
+	if ((r = make_volumes(&l, vol, container_id, &made, err)) < 0) {
+		drop_made(vol, container_id, made);
 		return r;
 	}
 	_cleanup_strv_ char **names = xcalloc(1, sizeof(char *));
@@ -627,7 +633,7 @@ int mounts_resolve(json_t *config, json_t *host_config, json_t *image_config,
 	if (container_id &&
 	    (r = volume_set_users(vol, container_id, (const char *const *)names, err)) < 0) {
 		json_decref(out);
-		drop_made(vol, made);
+		drop_made(vol, container_id, made);
 		return r;
 	}
 	*mounts = out;

@@ -191,24 +191,45 @@ static int sweep(struct volume_store *v, bool locked, berth_err *err)
 	return db_commit(v->db, err);
 }
 
+/* A half-made volume dir is born as tmp/.volume-* under a shared lock on
+ * this file and flocked before the lock is dropped; the sweep takes the
+ * lock exclusively, so it never sees a dir between its mkdir and its flock.
+ * Dot names: the image store's sweep of tmp/ leaves them alone. */
+#define BIRTH_LOCK ".volume-birth.lock"
+
+static int birth_lock(struct volume_store *v, int how)
+{
+	int fd = openat(v->tmpfd, BIRTH_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (TEMP_FAILURE_RETRY_INT(flock(fd, how)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 static void sweep_tmp(struct volume_store *v)
 {
+	_cleanup_close_ int lock = birth_lock(v, LOCK_EX);
 	_cleanup_dir_ DIR *d = NULL;
 	int fd = openat(v->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
+	if (lock < 0 || fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0 && !d)
 			close(fd);
 		return;
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "volume-", 7) != 0)
+		const char *n = de->d_name;
+		if (strcmp(n, BIRTH_LOCK) == 0 ||
+		    (strncmp(n, "volume-", 7) != 0 && strncmp(n, ".volume-", 8) != 0))
 			continue;
-		_cleanup_close_ int e =
-			openat(v->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int e = openat(v->tmpfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
 			continue; /* its writer is alive */
-		rm_quiet(v->tmpfd, de->d_name);
+		rm_quiet(v->tmpfd, n);
 	}
 }
 
@@ -228,6 +249,9 @@ int volume_store_open(sqlite3 *db, const char *root, struct volume_store **out, 
 	if (rootfd < 0)
 		r = berth_error_errno(err, "open %s", abs);
 	else if ((r = v->volfd = open_subdir(rootfd, "volumes", abs, err)) >= 0 &&
+		 /* traversable, not listable: a container's user reaches its _data */
+		 (r = fchmod(v->volfd, 0701) < 0 ? berth_error_errno(err, "chmod %s/volumes", abs)
+						 : 0) >= 0 &&
 		 (r = v->tmpfd = open_subdir(rootfd, "tmp", abs, err)) >= 0 &&
 		 (r = db_migrate(db, "volumes", schema_steps, err)) >= 0) {
 		sweep_tmp(v);
@@ -281,13 +305,18 @@ static int check_options(const char *name, json_t *options, berth_err *err)
 /* Make the directory in tmp/ (flocked, so a sweep leaves it alone while we
  * live) and rename it into volumes/ in the transaction that records it. */
 static int create_recorded(struct volume_store *v, const char *name, bool anonymous,
-			   const char *labels_s, const char *options_s, berth_err *err)
+			   const char *labels_s, const char *options_s, const char *user,
+			   berth_err *err)
 {
 	_cleanup_free_ char *rnd = random_hex(8);
-	_cleanup_free_ char *tmp = xasprintf("volume-%s", rnd);
+	_cleanup_free_ char *tmp = xasprintf(".volume-%s", rnd);
+	int r;
+	_cleanup_close_ int lock = birth_lock(v, LOCK_SH);
+	if (lock < 0)
+		return berth_error(err, -lock, "create %s: lock %s/tmp/%s", name, v->root,
+				   BIRTH_LOCK);
 	if (mkdirat(v->tmpfd, tmp, 0700) < 0)
 		return berth_error_errno(err, "create %s: %s/tmp/%s", name, v->root, tmp);
-	int r;
 	_cleanup_close_ int tfd =
 		openat(v->tmpfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tfd < 0 || flock(tfd, LOCK_EX | LOCK_NB) < 0 || mkdirat(tfd, "_data", 0755) < 0 ||
@@ -296,6 +325,7 @@ static int create_recorded(struct volume_store *v, const char *name, bool anonym
 		rm_quiet(v->tmpfd, tmp);
 		return r;
 	}
+	close(TAKE_FD(lock)); /* the dir's own flock protects it from here */
 	if ((r = db_begin(v->db, err)) < 0) {
 		rm_quiet(v->tmpfd, tmp);
 		return r;
@@ -324,7 +354,21 @@ static int create_recorded(struct volume_store *v, const char *name, bool anonym
 		/* Another berth made it meanwhile: use theirs. */
 		db_rollback(v->db);
 		rm_quiet(v->tmpfd, tmp);
-		return 0;
+		return 1;
+	}
+	_cleanup_stmt_ sqlite3_stmt *use = NULL;
+	if (user && ((r = db_prepare(v->db,
+				     "INSERT OR IGNORE INTO volume_users(volume, container) "
+				     "VALUES(?, ?)",
+				     &use, err)) < 0 ||
+		     sqlite3_bind_text(use, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+		     sqlite3_bind_text(use, 2, user, -1, SQLITE_STATIC) != SQLITE_OK ||
+		     sqlite3_step(use) != SQLITE_DONE)) {
+		if (r == 0)
+			r = db_fail(v->db, err, "record volume user");
+		db_rollback(v->db);
+		rm_quiet(v->tmpfd, tmp);
+		return r;
 	}
 	if (renameat(v->tmpfd, tmp, v->volfd, name) < 0) {
 		/* A leftover of a killed create: remove it and take its place. */
@@ -347,8 +391,26 @@ static int create_recorded(struct volume_store *v, const char *name, bool anonym
 	return 0;
 }
 
-int volume_create(struct volume_store *v, const char *name, json_t *labels, json_t *options,
-		  char **mountpoint, char **out_name, berth_err *err)
+/* Record user on an existing volume: 1 done, 0 the volume is gone meanwhile. */
+static int add_user(struct volume_store *v, const char *name, const char *user, berth_err *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = db_prepare(v->db,
+			   "INSERT OR IGNORE INTO volume_users(volume, container) VALUES(?, ?)",
+			   &st, err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		return 1;
+	if (sqlite3_extended_errcode(v->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return 0;
+	return db_fail(v->db, err, "record volume user");
+}
+
+int volume_create_used(struct volume_store *v, const char *name, json_t *labels, json_t *options,
+		       const char *user, char **mountpoint, char **out_name, berth_err *err)
 {
 	_cleanup_free_ char *anon_name = NULL;
 	bool anonymous = !name;
@@ -363,24 +425,48 @@ int volume_create(struct volume_store *v, const char *name, json_t *labels, json
 	int r;
 	if (options && (r = check_options(name, options, err)) < 0)
 		return r;
-	if ((r = row_exists(v, name, err)) < 0)
-		return r;
-	if (r == 0) {
-		_cleanup_json_ json_t *lab = labels ? json_deep_copy(labels) : json_object();
-		if (anonymous)
-			json_object_set_new(lab, ANON_LABEL, json_string(""));
-		_cleanup_free_ char *labels_s = json_dumps(lab, JSON_COMPACT | JSON_SORT_KEYS);
-		_cleanup_free_ char *options_s =
-			options ? json_dumps(options, JSON_COMPACT | JSON_SORT_KEYS)
-				: xstrdup(anonymous ? "null" : "{}");
-		if ((r = create_recorded(v, name, anonymous, labels_s, options_s, err)) < 0)
+	_cleanup_json_ json_t *lab = labels ? json_deep_copy(labels) : json_object();
+	if (anonymous)
+		json_object_set_new(lab, ANON_LABEL, json_string(""));
+	_cleanup_free_ char *labels_s = json_dumps(lab, JSON_COMPACT | JSON_SORT_KEYS);
+	_cleanup_free_ char *options_s =
+		options ? json_dumps(options, JSON_COMPACT | JSON_SORT_KEYS)
+			: xstrdup(anonymous ? "null" : "{}");
+	/* Another berth may create or remove the same name meanwhile: go round
+	 * until the volume exists with user recorded (a few rounds at most). */
+	for (int round = 0;; round++) {
+		if (round == 100)
+			return berth_error_code(err, EAGAIN,
+						"create %s: removed and created by "
+						"others again and again",
+						name);
+		if ((r = row_exists(v, name, err)) < 0)
 			return r;
+		if (r == 1) {
+			if (!user)
+				break;
+			if ((r = add_user(v, name, user, err)) < 0)
+				return r;
+			if (r == 1)
+				break;
+			continue;
+		}
+		if ((r = create_recorded(v, name, anonymous, labels_s, options_s, user, err)) < 0)
+			return r;
+		if (r == 0)
+			break;
 	}
 	if (mountpoint)
 		*mountpoint = mountpoint_of(v, name);
 	if (out_name)
 		*out_name = xstrdup(name);
 	return 0;
+}
+
+int volume_create(struct volume_store *v, const char *name, json_t *labels, json_t *options,
+		  char **mountpoint, char **out_name, berth_err *err)
+{
+	return volume_create_used(v, name, labels, options, NULL, mountpoint, out_name, err);
 }
 
 /* Docker's CreatedAt: RFC 3339 in local time, "Z" for UTC. */
@@ -551,10 +637,21 @@ static uint64_t tree_size(int dirfd, const char *name)
 	return total;
 }
 
-/* Inside a transaction: delete the row, move the dir to tmp/ (removed after
- * the commit). A crash before the commit leaves the row without its dir,
- * which the next open finishes removing. */
-static int remove_locked(struct volume_store *v, const char *name, char **moved, berth_err *err)
+/* Volumes being removed: inside a transaction each row is deleted and its
+ * dir moved to tmp/ (flocked, so no sweep takes it while the transaction
+ * may still roll back); after the commit the dirs are removed. A crash
+ * before the commit leaves the row without its dir, which the next open
+ * finishes removing. */
+struct trash {
+	size_t n;
+	struct trash_item {
+		char *name;
+		char *tmp; /* in tmp/, NULL when the dir was already gone */
+		int fd;    /* holds the flock */
+	} * v;
+};
+
+static int trash_move(struct volume_store *v, struct trash *t, const char *name, berth_err *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = db_prepare(v->db, "DELETE FROM volumes WHERE name = ?", &st, err);
@@ -563,15 +660,47 @@ static int remove_locked(struct volume_store *v, const char *name, char **moved,
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail(v->db, err, "remove volume");
+	_cleanup_close_ int fd =
+		openat(v->volfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return berth_error_errno(err, "remove %s", name);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0)
+		return berth_error_errno(err, "remove %s: lock", name);
 	_cleanup_free_ char *rnd = random_hex(8);
-	char *tmp = xasprintf("volume-rm-%s", rnd);
-	if (renameat(v->volfd, name, v->tmpfd, tmp) < 0 && errno != ENOENT) {
-		r = berth_error_errno(err, "remove %s", name);
-		free(tmp);
-		return r;
-	}
-	*moved = tmp;
+	_cleanup_free_ char *tmp = xasprintf("volume-rm-%s", rnd);
+	if (fd >= 0 && renameat(v->volfd, name, v->tmpfd, tmp) < 0)
+		return berth_error_errno(err, "remove %s", name);
+	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+	t->v[t->n++] = (struct trash_item){
+		.name = xstrdup(name),
+		.tmp = fd >= 0 ? TAKE_PTR(tmp) : NULL,
+		.fd = TAKE_FD(fd),
+	};
 	return 0;
+}
+
+/* The transaction rolled back: the dirs go back where they were. */
+static void trash_restore(struct volume_store *v, struct trash *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].tmp)
+			renameat(v->tmpfd, t->v[i].tmp, v->volfd, t->v[i].name);
+}
+
+/* Remove the moved dirs (after the commit, or not at all: see trash_restore()). */
+static void trash_release(struct volume_store *v, struct trash *t, bool empty)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (empty && t->v[i].tmp)
+			rm_quiet(v->tmpfd, t->v[i].tmp);
+		if (t->v[i].fd >= 0)
+			close(t->v[i].fd);
+		free(t->v[i].name);
+		free(t->v[i].tmp);
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
 }
 
 static char *join_users(char **users)
@@ -605,17 +734,17 @@ int volume_remove(struct volume_store *v, const char *name, bool force, berth_er
 		return berth_error_code(err, EBUSY, "remove %s: volume is in use - [%s]", name,
 					list);
 	}
-	_cleanup_free_ char *moved = NULL;
-	if ((r = remove_locked(v, name, &moved, err)) < 0) {
+	struct trash t = { 0 };
+	if ((r = trash_move(v, &t, name, err)) < 0) {
 		db_rollback(v->db);
+		trash_restore(v, &t);
+		trash_release(v, &t, false);
 		return r;
 	}
-	if ((r = db_commit(v->db, err)) < 0) {
-		renameat(v->tmpfd, moved, v->volfd, name);
-		return r;
-	}
-	rm_quiet(v->tmpfd, moved);
-	return 0;
+	if ((r = db_commit(v->db, err)) < 0)
+		trash_restore(v, &t);
+	trash_release(v, &t, r == 0);
+	return r;
 }
 
 /* label_filters: strings "key", "key=value", or either prefixed by "!"
@@ -661,7 +790,6 @@ int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters
 		return r;
 	}
 	_cleanup_strv_ char **names = xcalloc(1, sizeof(char *));
-	_cleanup_strv_ char **moved = xcalloc(1, sizeof(char *));
 	size_t n = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -683,25 +811,22 @@ int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters
 		return r;
 	}
 	uint64_t bytes = 0;
-	moved = xrealloc(moved, (n + 1) * sizeof(char *));
+	struct trash t = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		moved[i] = NULL;
 		bytes += tree_size(v->volfd, names[i]);
-		if ((r = remove_locked(v, names[i], &moved[i], err)) < 0) {
+		if ((r = trash_move(v, &t, names[i], err)) < 0) {
 			db_rollback(v->db);
-			for (size_t j = 0; j < i; j++)
-				renameat(v->tmpfd, moved[j], v->volfd, names[j]);
+			trash_restore(v, &t);
+			trash_release(v, &t, false);
 			return r;
 		}
-		moved[i + 1] = NULL;
 	}
 	if ((r = db_commit(v->db, err)) < 0) {
-		for (size_t j = 0; j < n; j++)
-			renameat(v->tmpfd, moved[j], v->volfd, names[j]);
+		trash_restore(v, &t);
+		trash_release(v, &t, false);
 		return r;
 	}
-	for (size_t j = 0; j < n; j++)
-		rm_quiet(v->tmpfd, moved[j]);
+	trash_release(v, &t, true);
 	strv_free(*removed);
 	*removed = TAKE_PTR(names);
 	*reclaimed = bytes;

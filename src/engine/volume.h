@@ -10,6 +10,9 @@
  *   volume_store_close()
  *   volume_create()       create (or, when it exists, return) a volume; name NULL:
  *                         an anonymous one with a 64-hex name
+ *   volume_create_used()  the same, recording user as its user in the same
+ *                         transaction, so no prune or rm can take it before
+ *                         the container records its mounts
  *   volume_get()          a volume's inspect JSON (Name, Driver, Mountpoint,
  *                         CreatedAt, Labels, Scope, Options), -ENOENT with
  *                         "no such volume: NAME"
@@ -39,6 +42,8 @@ int volume_store_open(sqlite3 *db, const char *root, struct volume_store **out, 
 void volume_store_close(struct volume_store *v);
 int volume_create(struct volume_store *v, const char *name, json_t *labels, json_t *options,
 		  char **mountpoint, char **out_name, berth_err *err);
+int volume_create_used(struct volume_store *v, const char *name, json_t *labels, json_t *options,
+		       const char *user, char **mountpoint, char **out_name, berth_err *err);
 int volume_get(struct volume_store *v, const char *name, json_t **out, berth_err *err);
 int volume_list(struct volume_store *v, json_t **out, berth_err *err);
 int volume_check_name(const char *name, berth_err *err);

@@ -64,6 +64,8 @@ b() {
 		and (.[0].CreatedAt | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})$"))'
 	run -0 b volume inspect -f '{{.Name}} {{.Driver}} {{.Labels.a}}' v1
 	[ "$output" = "v1 local b" ]
+	run -0 b volume inspect --format json v1
+	echo "$output" | jq -e '.[0].Name == "v1"'
 	run -1 b volume inspect v1 nope
 	[[ "$output" == *"Error: no such volume: nope"* ]]
 }
@@ -87,6 +89,8 @@ b() {
 	[ "$output" = $'aa\nbb' ]
 	run -0 b volume ls --format '{{.Name}}:{{.Labels}}'
 	[ "$output" = $'aa:env=prod\nbb:' ]
+	run -0 b volume ls --format json
+	[ "$(echo "${lines[0]}" | jq -r '.Name + " " + .Driver + " " + .Labels')" = "aa local env=prod" ]
 	run -125 b volume ls --filter bogus=1
 }
 
@@ -145,4 +149,22 @@ Total reclaimed space: 0B" ]
 	[[ "$output" == *"prune"*"Remove unused local volumes"* ]]
 	run -0 b volume ls --help
 	[[ "$output" == *"--filter"* ]]
+}
+
+@test "volume create: many berth processes creating one name at once make one volume" {
+	b volume ls >/dev/null
+	pids=()
+	for i in $(seq 1 8); do
+		b volume create same >"$T/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	# the pids: a bare wait would also wait for bats's own timeout watcher
+	wait "${pids[@]}"
+	for i in $(seq 1 8); do
+		[ "$(cat "$T/out.$i")" = same ] || { cat "$T/out.$i"; false; }
+	done
+	run -0 b volume ls -q
+	[ "$output" = same ]
+	run -0 ls "$T/root/volumes"
+	[ "$output" = same ]
 }

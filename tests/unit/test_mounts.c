@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -114,6 +115,7 @@ static void hc_fails(json_t *config, json_t *hc, const char *msg)
 		fail_msg("%s: got \"%s\", want \"%s\"", dump, err.msg, msg);
 	berth_err_clear(&err);
 	json_decref(hc);
+	json_decref(config);
 }
 
 static void test_mount_errors(void **state)
@@ -299,6 +301,25 @@ static void test_volumes_from(void **state)
 	assert_string_equal(users[0], "c2");
 }
 
+static void test_resolve_failure_leaves_nothing(void **state)
+{
+	(void)state;
+	berth_err err = BERTH_ERR_INIT;
+	/* the anonymous volume is made first, then the refused driver option fails */
+	_cleanup_json_ json_t *hc =
+		json_pack("{s:[s], s:[{s:s,s:s,s:s,s:{s:{s:{s:s}}}}]}", "Binds", "/anon", "Mounts",
+			  "Type", "volume", "Source", "opts", "Target", "/z", "VolumeOptions",
+			  "DriverConfig", "Options", "type", "tmpfs");
+	assert_int_equal(mounts_validate(NULL, hc, &err), 0);
+	_cleanup_json_ json_t *mounts = NULL;
+	assert_int_equal(mounts_resolve(NULL, hc, NULL, NULL, vs, "c9", &mounts, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "create opts: volume option \"type\""));
+	berth_err_clear(&err);
+	_cleanup_json_ json_t *all = NULL;
+	assert_int_equal(volume_list(vs, &all, &err), 0);
+	assert_int_equal(json_array_size(all), 0);
+}
+
 static void write_file(const char *path, const char *text, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
@@ -325,6 +346,7 @@ static void test_copy_up(void **state)
 	write_file(p, "hello", 04710);
 	assert_int_equal(chown(p, 123, 456), 0);
 	assert_int_equal(chmod(p, 04710), 0);
+	bool have_xattrs = setxattr(p, "user.berth", "v1", 2, 0) == 0;
 	free(p);
 	p = xasprintf("%s/data/sub", rootfs);
 	assert_int_equal(mkdir(p, 0700), 0);
@@ -380,6 +402,11 @@ static void test_copy_up(void **state)
 	assert_int_equal(sb.st_gid, 456);
 	assert_int_equal(sb.st_mode & 07777, 04710);
 	assert_int_equal(sb.st_size, 5);
+	if (have_xattrs) {
+		char val[8] = "";
+		assert_int_equal(getxattr(p, "user.berth", val, sizeof(val)), 2);
+		assert_string_equal(val, "v1");
+	}
 	free(p);
 	p = xasprintf("%s/sub/f", cv);
 	assert_int_equal(stat(p, &sb), 0);
@@ -412,6 +439,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mount_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volumes_from, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_failure_leaves_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_copy_up, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

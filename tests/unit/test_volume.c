@@ -199,6 +199,23 @@ static void test_in_use(void **state)
 	assert_string_equal(err.msg, "get used: no such volume");
 	berth_err_clear(&err);
 	assert_int_equal(volume_remove(vs, "used", true, &err), 0);
+
+	/* create_used records the user with the volume, new or existing:
+	 * nothing can prune it before the container records its mounts */
+	_cleanup_free_ char *anon = NULL;
+	assert_int_equal(volume_create_used(vs, NULL, NULL, NULL, "c4", NULL, &anon, &err), 0);
+	assert_int_equal(volume_create_used(vs, "kept", NULL, NULL, "c5", NULL, NULL, &err), 0);
+	assert_int_equal(volume_create_used(vs, "kept", NULL, NULL, "c6", NULL, NULL, &err), 0);
+	char **removed = NULL;
+	uint64_t bytes = 0;
+	assert_int_equal(volume_prune(vs, true, NULL, &removed, &bytes, &err), 0);
+	assert_null(removed[0]);
+	strv_free(removed);
+	_cleanup_strv_ char **users = NULL;
+	assert_int_equal(volume_users(vs, "kept", &users, &err), 0);
+	assert_string_equal(users[0], "c5");
+	assert_string_equal(users[1], "c6");
+	assert_null(users[2]);
 }
 
 static size_t count(char **v)
@@ -274,7 +291,10 @@ static void test_crash_leftovers(void **state)
 	/* a half-made dir in tmp/ whose writer is dead */
 	_cleanup_free_ char *tmp = xasprintf("%s/tmp/volume-deadbeef", root);
 	assert_int_equal(mkdir(tmp, 0700), 0);
+	_cleanup_free_ char *born = xasprintf("%s/tmp/.volume-0123", root);
+	assert_int_equal(mkdir(born, 0700), 0);
 	open_store();
+	assert_false(exists("tmp/.volume-0123"));
 	assert_false(exists("volumes/orphan"));
 	assert_false(exists("tmp/volume-deadbeef"));
 	assert_true(exists("volumes/real/_data"));
