@@ -288,6 +288,7 @@ static const struct command commands[] = {
 	  "Unpause all processes within one or more containers" },
 	{ "container", "prune", cmd_container_prune, "[OPTIONS]", "Remove all stopped containers" },
 	{ "container", "cleanup", cmd_container_cleanup, "ID", NULL },
+	{ "container", "healthcheck", cmd_container_healthcheck, "ID", NULL },
 	{ "image", "ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
 	{ "image", "list", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },
 	{ "image", "rm", cmd_rmi, "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images" },

@@ -41,7 +41,14 @@ static char *status_text(json_t *state, time_t now)
 	json_int_t code = json_integer_value(json_object_get(state, "ExitCode"));
 	if (!strcmp(s, "running") || !strcmp(s, "paused")) {
 		_cleanup_free_ char *d = human_duration(now - started);
-		return xasprintf("Up %s%s", d, !strcmp(s, "paused") ? " (Paused)" : "");
+		const char *h = json_string_value(
+			json_object_get(json_object_get(state, "Health"), "Status"));
+		const char *hs = !h                        ? ""
+				 : !strcmp(h, "starting")  ? " (health: starting)"
+				 : !strcmp(h, "healthy")   ? " (healthy)"
+				 : !strcmp(h, "unhealthy") ? " (unhealthy)"
+							   : "";
+		return xasprintf("Up %s%s%s", d, !strcmp(s, "paused") ? " (Paused)" : "", hs);
 	}
 	if (!strcmp(s, "restarting")) {
 		_cleanup_free_ char *d = human_duration(now - finished);

@@ -461,3 +461,15 @@ int cmd_container_cleanup(int argc, char **argv)
 		return berth_fail(&err);
 	return 0;
 }
+
+/* Run by a container's monitor at each health check interval: not for users. */
+int cmd_container_healthcheck(int argc, char **argv)
+{
+	if (argc != 2)
+		return 125;
+	berth_err err = BERTH_ERR_INIT;
+	struct engine *e = berth_engine(&err);
+	if (!e || ctr_healthcheck(e, argv[1], &err) < 0)
+		return berth_fail(&err);
+	return 0;
+}

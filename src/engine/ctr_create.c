@@ -69,8 +69,8 @@ static bool name_valid(const char *n)
 		       strlen(n);
 }
 
-static int insert_row(struct engine *e, const struct ctr_create_req *r, const char *id,
-		      const char *name, json_t *mounts, berth_err *err)
+static int insert_row(struct engine *e, const struct ctr_create_req *r, json_t *image_config,
+		      const char *id, const char *name, json_t *mounts, berth_err *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (db_prepare(e->db,
@@ -80,7 +80,13 @@ static int insert_row(struct engine *e, const struct ctr_create_req *r, const ch
 		       &st, err) < 0)
 		return -EIO;
 	_cleanup_free_ char *created = engine_now_rfc3339();
-	_cleanup_free_ char *cfg = json_dumps(r->config, JSON_COMPACT);
+	/* Docker records the image's health check, merged, in the container's Config. */
+	_cleanup_json_ json_t *config = json_deep_copy(r->config);
+	json_t *health = health_effective(json_object_get(r->config, "Healthcheck"),
+				      json_object_get(image_config, "Healthcheck"));
+	if (health)
+		json_object_set_new(config, "Healthcheck", health);
+	_cleanup_free_ char *cfg = json_dumps(config, JSON_COMPACT);
 	_cleanup_free_ char *hc = json_dumps(r->host_config, JSON_COMPACT);
 	_cleanup_free_ char *net = r->networking ? json_dumps(r->networking, JSON_COMPACT) : NULL;
 	_cleanup_free_ char *mnt = json_dumps(mounts, JSON_COMPACT);
@@ -178,7 +184,7 @@ int ctr_create(struct engine *e, const struct ctr_create_req *r, char **out_id, 
 		_cleanup_free_ char *gen = NULL;
 		if (!name)
 			gen = attempt < 10 ? generated_name() : xasprintf("berth_%.12s", id);
-		rc = insert_row(e, r, id, name ? name : gen, mounts, err);
+		rc = insert_row(e, r, image_config, id, name ? name : gen, mounts, err);
 		if (rc != -EEXIST)
 			break;
 		if (name) {

@@ -51,7 +51,8 @@ struct start_plan {
 	int log_max_file;
 	char *log_path;
 	char **exit_argv;
-	json_t *spec; /* the runtime spec, handed to the runtime in memory */
+	json_t *spec;    /* the runtime spec, handed to the runtime in memory */
+	char health[64]; /* the monitor's HEALTH argument */
 };
 
 static void plan_free(struct start_plan *p)
@@ -268,6 +269,7 @@ static int prepare(struct engine *e, struct ctr_row *row, struct start_plan *p, 
 	p->tty = json_is_true(json_object_get(row->config, "Tty"));
 	p->open_stdin = json_is_true(json_object_get(row->config, "OpenStdin"));
 	p->stdin_once = json_is_true(json_object_get(row->config, "StdinOnce"));
+	health_schedule(row->config, p->health, sizeof(p->health));
 	if ((r = plan_log(p, row->host_config, err)) < 0)
 		return r;
 	_cleanup_free_ char *upper = xasprintf("%s/upper", p->dir),
@@ -460,9 +462,9 @@ become_monitor(struct engine *e, struct start_plan *p, int status, int go, int l
 	snprintf(maxf, sizeof(maxf), "%d", p->log_max_file);
 	snprintf(pids, sizeof(pids), "%d", (int)pid);
 	size_t n = strv_length(p->exit_argv);
-	char **argv = xcalloc(n + 11, sizeof(char *));
-	const char *head[] = { "berth-monitor", p->id, exitf, p->log_path, maxs, maxf,
-			       flags,           pids,  "--" };
+	char **argv = xcalloc(n + 12, sizeof(char *));
+	const char *head[] = { "berth-monitor", p->id, exitf,     p->log_path, maxs, maxf,
+			       flags,           pids,  p->health, "--" };
 	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
 		argv[i] = (char *)head[i];
 	for (size_t i = 0; i < n; i++)
@@ -511,6 +513,11 @@ static void record_started(struct ctr_row *row, pid_t pid)
 	json_object_set_new(row->state, "StartedAt", json_string(now));
 	free(now);
 	row->user_stopped = false;
+	json_t *h = health_initial(row->config);
+	if (h)
+		json_object_set_new(row->state, "Health", h);
+	else
+		json_object_del(row->state, "Health");
 }
 
 int ctr_start(struct engine *e, const char *id, const struct ctr_start_opts *o, int *attach_fd,

@@ -39,6 +39,9 @@
  *   ctr_attached_exited() after EXIT on an attach fd opened with take_cleanup:
  *                       record the exit and clean up (as ctr_monitor_exited()),
  *                       then tell the monitor it may go
+ *   ctr_healthcheck()   one probe of the container's health check, recorded in
+ *                       State.Health (what `berth container healthcheck` runs for
+ *                       the monitor)
  *   ctr_monitor_exited() what `berth container cleanup` does when a
  *                       monitor saw its container exit: record the exit, clean,
  *                       then remove (--rm) or restart (the restart policy)
@@ -105,6 +108,7 @@ int ctr_pause(struct engine *e, const char *id, bool pause, berth_err *err);
 int ctr_exec_user(struct engine *e, const char *id, const char *user, json_t *process,
 		  berth_err *err);
 int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err);
+int ctr_healthcheck(struct engine *e, const char *id, berth_err *err);
 int ctr_attached_exited(struct engine *e, const char *id, int attach_fd, berth_err *err);
 
 /* Paths of a container's files, malloc'd. */

@@ -18,6 +18,9 @@
  *   ctr_sock_listen()        listen on RUNDIR/NAME, however long RUNDIR is
  *   ctr_attach_connect()     connect to a container's attach.sock and say HELLO with flags
  *   engine_now_rfc3339()     Docker's timestamp format (UTC, nanoseconds)
+ *   health_effective()       Config.Healthcheck merged over the image's, field by field
+ *   health_schedule()        the monitor's HEALTH argument ("0" when no checks)
+ *   health_initial()         State.Health at start ({"Status":"starting"...}), or NULL
  *   engine_image_config()    the "config" object of an image's config blob
  */
 #ifndef BERTH_ENGINE_INTERNAL_H
@@ -84,5 +87,8 @@ int ctr_attach_connect(struct engine *e, const char *id, unsigned flags, berth_e
 char *engine_time_rfc3339(int64_t ns);
 char *engine_now_rfc3339(void);
 json_t *engine_image_config(struct engine *e, const char *image_id, berth_err *err);
+json_t *health_effective(json_t *config_hc, json_t *image_hc);
+void health_schedule(json_t *config, char *buf, size_t len);
+json_t *health_initial(json_t *config);
 
 #endif

@@ -11,8 +11,12 @@
  *   6  the container's stderr, or closed
  *   7  the container's stdin (write end), or closed
  *
- * argv: ID EXITFILE LOGPATH MAXSIZE MAXFILE FLAGS INITPID -- EXITCMD...
+ * argv: ID EXITFILE LOGPATH MAXSIZE MAXFILE FLAGS INITPID HEALTH -- EXITCMD...
  *   FLAGS: 't' tty, 'n' stdin once, 'l' write the json-file log
+ *   HEALTH: "0", or "INTERVAL,START_PERIOD,START_INTERVAL" in ms: run the
+ *   health check command (EXITCMD with its "cleanup" word replaced by
+ *   "healthcheck": `berth container healthcheck ID`) one at a time, at
+ *   START_INTERVAL during the start period and INTERVAL after it
  *
  * It streams output to the log and to attached clients, feeds stdin from
  * them, and when the init is gone (and its output drained) writes EXITFILE
@@ -36,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,6 +229,67 @@ static void write_exit_file(const char *path, int code)
 	rename(tmp, path);
 }
 
+/* Health checks (HEALTH argument). */
+static struct {
+	int64_t interval, start_period, start_interval; /* ms; interval 0: none */
+	int64_t started;                                /* CLOCK_MONOTONIC ns */
+	int timer;
+	pid_t pid; /* the running check, 0 when none */
+	char **argv;
+} health = { .timer = -1 };
+
+static void health_arm(void)
+{
+	int64_t now = now_ns(CLOCK_MONOTONIC);
+	bool starting = (now - health.started) / 1000000 < health.start_period;
+	int64_t ms =
+		starting && health.start_interval > 0 ? health.start_interval : health.interval;
+	struct itimerspec its = { .it_value = { .tv_sec = ms / 1000,
+						.tv_nsec = (ms % 1000) * 1000000 } };
+	timerfd_settime(health.timer, 0, &its, NULL);
+}
+
+static void health_run(void)
+{
+	uint64_t ticks;
+	while (read(health.timer, &ticks, sizeof(ticks)) < 0 && errno == EINTR)
+		;
+	if (health.pid > 0)
+		return; /* one check at a time: the next is armed when this one ends */
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close_range(3, ~0U, 0); /* the check must not hold the monitor's lock */
+		execv(health.argv[0], health.argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		health.pid = pid;
+	else
+		health_arm();
+}
+
+static void health_setup(const char *spec, int argc, char **argv)
+{
+	long long iv = 0, sp = 0, si = 0;
+	if (sscanf(spec, "%lld,%lld,%lld", &iv, &sp, &si) < 1 || iv <= 0)
+		return;
+	health.interval = iv;
+	health.start_period = sp;
+	health.start_interval = si;
+	health.started = now_ns(CLOCK_MONOTONIC);
+	health.argv = calloc((size_t)argc + 1, sizeof(char *));
+	if (!health.argv)
+		return;
+	for (int i = 0; i < argc; i++)
+		health.argv[i] = strcmp(argv[i], "cleanup") == 0 ? "healthcheck" : argv[i];
+	health.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (health.timer >= 0)
+		health_arm();
+}
+
 static int exit_code_of(int status)
 {
 	if (WIFEXITED(status))
@@ -235,7 +301,7 @@ static int exit_code_of(int status)
 
 int main(int argc, char **argv)
 {
-	if (argc < 10 || strcmp(argv[8], "--") != 0) {
+	if (argc < 11 || strcmp(argv[9], "--") != 0) {
 		dprintf(2, "berth-monitor: started by berth, not by hand\n");
 		return 2;
 	}
@@ -243,6 +309,7 @@ int main(int argc, char **argv)
 	long long max_size = atoll(argv[4]);
 	int max_file = atoi(argv[5]);
 	pid_t init = (pid_t)atol(argv[7]);
+	health_setup(argv[8], argc - 10, argv + 10);
 	tty = strchr(flags, 't') != NULL;
 	stdin_once = strchr(flags, 'n') != NULL;
 	for (int i = 0; i < MAX_CLIENTS; i++)
@@ -274,7 +341,7 @@ int main(int argc, char **argv)
 	int code = 255;
 	int64_t drain_deadline = 0;
 	for (;;) {
-		struct pollfd p[4 + MAX_CLIENTS];
+		struct pollfd p[5 + MAX_CLIENTS];
 		int n = 0;
 		p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = exited ? -1 : FD_LISTEN, .events = POLLIN };
@@ -282,6 +349,7 @@ int main(int argc, char **argv)
 		p[n++] = (struct pollfd){ .fd = err_open ? FD_ERR : -1, .events = POLLIN };
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = exited ? -1 : health.timer, .events = POLLIN };
 		if (exited && !out_open && !err_open)
 			break;
 		int timeout = -1;
@@ -305,7 +373,10 @@ int main(int argc, char **argv)
 			int status;
 			pid_t w;
 			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-				if (w == init && !exited) {
+				if (w == health.pid) {
+					health.pid = 0;
+					health_arm();
+				} else if (w == init && !exited) {
 					exited = true;
 					code = exit_code_of(status);
 					drain_deadline = now_ns(CLOCK_MONOTONIC) +
@@ -317,6 +388,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			if (p[4 + i].revents && clients[i].fd >= 0)
 				client_read(&clients[i], 0);
+		if (p[4 + MAX_CLIENTS].revents)
+			health_run();
 		if (p[1].revents)
 			client_accept();
 		if (p[2].revents && !stream_read(FD_OUT, JSONLOG_STDOUT))
@@ -324,6 +397,8 @@ int main(int argc, char **argv)
 		if (p[3].revents && !stream_read(FD_ERR, JSONLOG_STDERR))
 			err_open = false;
 	}
+	if (health.pid > 0) /* a check still running has nothing left to check */
+		kill(health.pid, SIGKILL);
 	if (logw) {
 		jsonlog_flush(logw);
 		jsonlog_close(logw);
@@ -349,6 +424,6 @@ int main(int argc, char **argv)
 	close(sfd);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	/* FD_LOCK stays open across the exec: the exit command is still "the monitor". */
-	execv(argv[9], argv + 9);
-	die(argv[9]);
+	execv(argv[10], argv + 10);
+	die(argv[10]);
 }

@@ -294,3 +294,19 @@ assert_no_leaks() {
 	[ "$output" = data ]
 	assert_no_leaks
 }
+
+@test "health checks: starting, unhealthy after the retries, healthy when the test passes" {
+	run -0 b run -d --name doc --health-cmd 'test -f /tmp/ok' --health-interval 1s --health-retries 2 bb:test sleep 60
+	run -0 b inspect -f '{{.State.Health.Status}}' doc
+	[ "$output" = starting ]
+	for _ in $(seq 100); do [ "$(b inspect -f '{{.State.Health.Status}}' doc)" = unhealthy ] && break; sleep 0.1; done
+	run -0 b ps --filter health=unhealthy --format '{{.Names}} {{.Status}}'
+	[[ "$output" == "doc Up "*"(unhealthy)" ]]
+	run -0 b exec doc sh -c ': >/tmp/ok'
+	for _ in $(seq 100); do [ "$(b inspect -f '{{.State.Health.Status}}' doc)" = healthy ] && break; sleep 0.1; done
+	run -0 b inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' doc
+	[ "$output" = "healthy 0" ]
+	run -0 b run --rm --no-healthcheck bb:test true
+	run -0 b rm -f doc
+	assert_no_leaks
+}
