@@ -1,14 +1,14 @@
 #!/bin/bash
-# quickstart.sh - from a fresh Debian 12 machine to a running container:
+# quickstart.sh - from a fresh Debian 12 machine to running containers:
 # install the build dependencies, build, make a busybox image offline (a
 # rootfs of busybox-static imported into Berth's image store with
-# `berth import`; no registry, no network past Debian's packages), mount the
-# image's layer with overlayfs as a bundle's rootfs and run it with
-# `berth-runtime run`.
+# `berth import`; no registry, no network past Debian's packages), then run
+# containers from it with `berth run` as one would with docker: attached,
+# detached with logs and exec, stopped and removed.
 #
 #   sudo ./contrib/quickstart.sh
 #
-# RUNTIME=runc runs the same bundle with runc instead, for comparison.
+# Everything lives in a temp --root and --runroot, removed at the end.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,45 +25,51 @@ if [ ! -d "$BUILD_DIR/meson-private" ]; then
 	meson setup "$BUILD_DIR" >/dev/null
 fi
 ninja -C "$BUILD_DIR" >/dev/null
-RUNTIME=${RUNTIME:-$(pwd)/$BUILD_DIR/src/cli/berth-runtime}
-
 BERTH=$(pwd)/$BUILD_DIR/src/cli/berth
 
 WORK=$(mktemp -d /tmp/berth-quickstart.XXXXXX)
-ID=quickstart-$$
-BUNDLE=$WORK/bundle
+B=("$BERTH" --root "$WORK/root" --runroot "$WORK/run")
 cleanup() {
-	"$RUNTIME" --root "$WORK/state" delete --force "$ID" >/dev/null 2>&1 || true
-	umount "$BUNDLE/rootfs" 2>/dev/null || true
+	"${B[@]}" ps -aq 2>/dev/null | xargs -r "${B[@]}" rm -f >/dev/null 2>&1 || true
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# An image: a root filesystem of busybox-static, imported into a store of
-# its own (--root), as `docker import` would.
+say() { echo "+ berth $*"; }
+
+# An image: a root filesystem of busybox-static, imported as `docker import` would.
 ROOTFS=$WORK/rootfs
 mkdir -p "$ROOTFS"/{bin,proc,sys,dev,etc,tmp}
 cp /bin/busybox "$ROOTFS/bin/busybox"
 for applet in $(/bin/busybox --list); do
 	[ "$applet" = busybox ] || ln -sf busybox "$ROOTFS/bin/$applet"
 done
-B=("$BERTH" --root "$WORK/store" --runroot "$WORK/run")
-echo "+ tar -C $ROOTFS -c . | berth import -c 'CMD [\"sh\"]' - quickstart/busybox:latest"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$ROOTFS/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOTFS/etc/group"
+say "import -c 'CMD [\"sh\"]' - quickstart/busybox:latest"
 tar -C "$ROOTFS" -c . | "${B[@]}" import -c 'CMD ["sh"]' - quickstart/busybox:latest
-echo "+ berth images"
+say images
 "${B[@]}" images
 
-# A bundle whose rootfs is the image's layer, mounted with overlayfs (the
-# writes go to an upper dir of this run), and config.json from `spec`.
-mkdir -p "$BUNDLE/rootfs" "$WORK/upper" "$WORK/work"
-LOWER=$("${B[@]}" image inspect --format '{{.GraphDriver.Data.LowerDir}}' quickstart/busybox)
-mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$WORK/upper,workdir=$WORK/work" "$BUNDLE/rootfs"
-(cd "$BUNDLE" && "$RUNTIME" spec)
-jq '.process.terminal = false
-  | .hostname = "berth-quickstart"
-  | .process.args = ["sh", "-c", "echo \"Hello from $(hostname): pid $$, $(ls /bin | wc -l) busybox applets, root $(cat /proc/self/mountinfo | head -n1 | cut -d\" \" -f5)\""]' \
-	"$BUNDLE/config.json" >"$BUNDLE/config.json.new"
-mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+# Attached, removed when it exits; its exit code is berth's.
+say 'run --rm --hostname berth-quickstart quickstart/busybox sh -c "echo Hello from ..."'
+"${B[@]}" run --rm --hostname berth-quickstart quickstart/busybox \
+	sh -c 'echo "Hello from $(hostname): pid $$, user $(id -un), $(ls /bin | wc -l) busybox applets"'
 
-echo "+ $RUNTIME --root $WORK/state run --bundle $BUNDLE $ID"
-"$RUNTIME" --root "$WORK/state" run --bundle "$BUNDLE" "$ID"
+# Detached: ps, logs, exec, stop, rm.
+say "run -d --name ticker quickstart/busybox sh -c 'while :; do date; sleep 1; done'"
+"${B[@]}" run -d --name ticker quickstart/busybox sh -c 'trap "exit 0" TERM; while :; do date; sleep 1; done'
+say ps
+"${B[@]}" ps
+sleep 1.5
+say "exec ticker ps"
+"${B[@]}" exec ticker ps
+say "stop ticker"
+"${B[@]}" stop ticker
+say "logs ticker"
+"${B[@]}" logs ticker
+say "ps -a"
+"${B[@]}" ps -a
+say "rm ticker"
+"${B[@]}" rm ticker
+echo "quickstart: done"

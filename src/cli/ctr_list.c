@@ -102,16 +102,10 @@ static char *labels_text(json_t *labels)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* As the user typed it, as docker shows it. */
 static char *image_text(json_t *insp)
 {
-	const char *image =
-		json_string_value(json_object_get(json_object_get(insp, "Config"), "Image")) ?: "";
-	struct image_ref ref = { 0 };
-	char *out = NULL;
-	if (image_ref_parse(image, &ref, NULL) == 0)
-		out = image_ref_familiar(&ref);
-	image_ref_free(&ref);
-	return out ? out : xstrdup(image);
+	return xstrdup(json_string_value(json_object_get(json_object_get(insp, "Config"), "Image")) ?: "");
 }
 
 static json_t *row_of(json_t *insp, bool notrunc, time_t now)
