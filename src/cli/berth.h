@@ -92,6 +92,7 @@ int cmd_unpause(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_container_cleanup(int argc, char **argv);
 int cmd_container_healthcheck(int argc, char **argv);
+int cmd_system_restore(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
 
 #endif

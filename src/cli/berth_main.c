@@ -309,6 +309,8 @@ static const struct command commands[] = {
 	{ "image", "import", cmd_import, "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
 	  "Import the contents from a tarball to create a filesystem image" },
 	{ "system", "df", cmd_system_df, "[OPTIONS]", "Show disk usage" },
+	{ "system", "restore", cmd_system_restore, "",
+	  "After a reboot: record lost exits, start the containers whose restart policy says so" },
 	{ "system", "check", cmd_system_check, "[OPTIONS]",
 	  "Check the store: database rows, blob digests and layer directories agree" },
 	{ "volume", "create", cmd_volume_create, "[OPTIONS] [VOLUME]", "Create a volume" },

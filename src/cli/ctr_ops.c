@@ -17,6 +17,7 @@
 #include "common/json.h"
 #include "common/signals.h"
 #include "common/strbuf.h"
+#include "common/strv.h"
 #include "engine/engine.h"
 #include "engine/logs.h"
 #include "image/store.h"
@@ -471,5 +472,20 @@ int cmd_container_healthcheck(int argc, char **argv)
 	struct engine *e = berth_engine(&err);
 	if (!e || ctr_healthcheck(e, argv[1], &err) < 0)
 		return berth_fail(&err);
+	return 0;
+}
+
+/* `berth system restore`: what a systemd unit runs at boot (docs/berth.1.md). */
+int cmd_system_restore(int argc, char **argv)
+{
+	if (argc != 1)
+		return berth_usage_error(argv[0], "\"restore\" accepts no arguments.");
+	berth_err err = BERTH_ERR_INIT;
+	struct engine *e = berth_engine(&err);
+	_cleanup_strv_ char **started = NULL;
+	if (!e || ctr_restore_all(e, &started, &err) < 0)
+		return berth_fail(&err);
+	for (size_t i = 0; started && started[i]; i++)
+		printf("%s\n", started[i]);
 	return 0;
 }

@@ -241,7 +241,7 @@ static json_t *ctr_spec(struct engine *e, struct ctr_row *row, struct start_plan
 	_cleanup_free_ char *hosts = xasprintf("%s/hosts", p->dir),
 			    *hn = xasprintf("%s/hostname", p->dir),
 			    *resolv = xasprintf("%s/resolv.conf", p->dir);
-	_cleanup_free_ char *cgpath = xasprintf("/berth/%s", row->id);
+	_cleanup_free_ char *cgpath = ctr_cgroup_path(row->id);
 	struct spec_gen_ctx ctx = {
 		.id = row->id,
 		.rootfs = rootfs,

@@ -19,11 +19,13 @@
 #include "common/json.h"
 #include "common/rmtree.h"
 #include "common/signals.h"
+#include "common/strv.h"
 #include "common/xalloc.h"
 #include "engine/engine_internal.h"
 #include "engine/volume.h"
 #include "image/db.h"
 #include "monitor/attach_proto.h"
+#include "oci/cgroup.h"
 #include "oci/container.h"
 
 static const char *status_of(struct ctr_row *row)
@@ -41,8 +43,16 @@ static bool is_live_status(const char *s)
 int ctr_cleanup(struct engine *e, struct ctr_row *row, berth_err *err)
 {
 	_cleanup_err_ berth_err e2 = BERTH_ERR_INIT;
-	if (container_delete(e->runtime_root, row->id, true, &e2) < 0 && e2.code != ENOENT)
-		return berth_error_code(err, e2.code, "%s", e2.msg);
+	if (container_delete(e->runtime_root, row->id, true, &e2) < 0) {
+		if (e2.code != ENOENT)
+			return berth_error_code(err, e2.code, "%s", e2.msg);
+		/* No runtime state (the runroot was lost, as in a reboot): the
+		 * cgroup may still be there, under its known path. */
+		_cleanup_free_ char *cg = ctr_cgroup_path(row->id);
+		int r = cgroup_remove_stale(cg, row->id, err);
+		if (r < 0)
+			return r;
+	}
 	_cleanup_free_ char *run = ctr_rundir(e, row->id);
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", run);
 	if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
@@ -451,4 +461,41 @@ int ctr_pause(struct engine *e, const char *id, bool pause, berth_err *err)
 		return r;
 	ctr_set_state(&row, pause ? "paused" : "running");
 	return ctr_row_save_state(e, &row, err);
+}
+
+/* After a reboot (or anything that lost the runroot): every refresh records
+ * the lost exits; then what Docker's daemon restarts at its start comes back. */
+int ctr_restore_all(struct engine *e, char ***started, berth_err *err)
+{
+	json_t *list = NULL;
+	int r;
+	if ((r = ctr_list(e, &list, err)) < 0)
+		return r;
+	size_t i;
+	json_t *insp;
+	json_array_foreach (list, i, insp) {
+		const char *id = json_string_value(json_object_get(insp, "Id"));
+		_cleanup_ctr_row_ struct ctr_row row = { 0 };
+		if (ctr_row_load(e, id, &row, NULL) < 0 || ctr_refresh(e, &row, NULL) < 0 ||
+		    !row.id)
+			continue;
+		const char *policy =
+			json_string_value(json_object_get(
+				json_object_get(row.host_config, "RestartPolicy"), "Name"))
+				?: "no";
+		bool lost = json_integer_value(json_object_get(row.state, "ExitCode")) == 255 &&
+			    *(json_string_value(json_object_get(row.state, "Error")) ?: "");
+		bool want = !strcmp(policy, "always") ||
+			    (!strcmp(policy, "unless-stopped") && !row.user_stopped) ||
+			    (!strcmp(policy, "on-failure") && lost);
+		if (!want || row.user_stopped || strcmp(status_of(&row), "exited") != 0)
+			continue;
+		struct ctr_start_opts so = { 0 };
+		_cleanup_err_ berth_err serr = BERTH_ERR_INIT;
+		if (ctr_start(e, id, &so, NULL, &serr) < 0)
+			continue;
+		strv_push(started, row.name);
+	}
+	json_decref(list);
+	return 0;
 }

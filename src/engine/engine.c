@@ -122,6 +122,11 @@ char *ctr_rundir(struct engine *e, const char *id)
 	return xasprintf("%s/containers/%s", e->runroot, id);
 }
 
+char *ctr_cgroup_path(const char *id)
+{
+	return xasprintf("/berth/%s", id);
+}
+
 char *ctr_log_path(struct engine *e, const char *id)
 {
 	return xasprintf("%s/containers/%s/%s-json.log", e->root, id, id);

@@ -39,6 +39,8 @@
  *   ctr_attached_exited() after EXIT on an attach fd opened with take_cleanup:
  *                       record the exit and clean up (as ctr_monitor_exited()),
  *                       then tell the monitor it may go
+ *   ctr_restore_all()   after a reboot: record the lost exits, start again the
+ *                       containers whose restart policy says so; their names
  *   ctr_healthcheck()   one probe of the container's health check, recorded in
  *                       State.Health (what `berth container healthcheck` runs for
  *                       the monitor)
@@ -109,6 +111,7 @@ int ctr_exec_user(struct engine *e, const char *id, const char *user, json_t *pr
 		  berth_err *err);
 int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err);
 int ctr_healthcheck(struct engine *e, const char *id, berth_err *err);
+int ctr_restore_all(struct engine *e, char ***started, berth_err *err);
 int ctr_attached_exited(struct engine *e, const char *id, int attach_fd, berth_err *err);
 
 /* Paths of a container's files, malloc'd. */

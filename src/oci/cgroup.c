@@ -37,13 +37,15 @@ enum cgroup_mode cgroup_detect_mode(void)
 
 /* --- file helpers ---------------------------------------------------------- */
 
-int cg_write(const char *dir, const char *file, const char *value, const char *field, berth_err *err)
+int cg_write(const char *dir, const char *file, const char *value, const char *field,
+	     berth_err *err)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return berth_error_code(err, ENOTSUP, "%s: this host's cgroups have no %s", field, file);
+			return berth_error_code(err, ENOTSUP, "%s: this host's cgroups have no %s",
+						field, file);
 		return berth_error_errno(err, "%s: cannot open %s", field, path);
 	}
 	ssize_t n = write(fd, value, strlen(value));
@@ -84,9 +86,11 @@ int cg_mkdir_p(const char *dir, int *made, berth_err *err)
 			if (mkdir(copy, 0755) == 0)
 				(*made)++;
 			else if (errno != EEXIST)
-				return berth_error_errno(err, "linux.cgroupsPath: cannot create %s", copy);
+				return berth_error_errno(err, "linux.cgroupsPath: cannot create %s",
+							 copy);
 			else if (!saved)
-				*made = 0; /* someone else made the leaf meanwhile: not ours to remove */
+				*made = 0; /* someone else made the leaf meanwhile: not ours to
+					      remove */
 			*p = saved;
 			if (!saved)
 				break;
@@ -211,7 +215,8 @@ int *cgroup_join_fds(struct cgroup_manager *m, bool skip_v2, berth_err *err)
 	for (size_t i = 0; i < m->nh; i++) {
 		if (m->h[i].v2 && skip_v2)
 			continue;
-		_cleanup_free_ char *path = xasprintf("%s/%s", m->h[i].dir, m->h[i].v2 ? "cgroup.procs" : "tasks");
+		_cleanup_free_ char *path =
+			xasprintf("%s/%s", m->h[i].dir, m->h[i].v2 ? "cgroup.procs" : "tasks");
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
 			berth_error_errno(err, "linux.cgroupsPath: cannot open %s", path);
@@ -229,7 +234,8 @@ int cgroup_join_self(const int *fds, berth_err *err)
 {
 	for (; fds && *fds >= 0; fds++)
 		if (write(*fds, "0", 1) < 0)
-			return berth_error_errno(err, "linux.cgroupsPath: cannot join the container's cgroup");
+			return berth_error_errno(
+				err, "linux.cgroupsPath: cannot join the container's cgroup");
 	return 0;
 }
 
@@ -289,7 +295,8 @@ static char *own_cgroup(const char *name, bool v2)
 static void add_hier(struct cgroup_manager *m, const char *name, const char *mount, bool v2)
 {
 	m->h = xrealloc(m->h, (m->nh + 1) * sizeof(*m->h));
-	m->h[m->nh++] = (struct cg_hier){ .name = xstrdup(name), .mount = xstrdup(mount), .v2 = v2 };
+	m->h[m->nh++] =
+		(struct cg_hier){ .name = xstrdup(name), .mount = xstrdup(mount), .v2 = v2 };
 }
 
 /* v1 hierarchies from mountinfo: the super options name the controllers. */
@@ -306,7 +313,8 @@ static void find_hierarchies(struct cgroup_manager *m)
 		if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, opts) != 3)
 			continue;
 		char mnt[4096];
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strncmp(mnt, CG_ROOT, strlen(CG_ROOT)) != 0)
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    strncmp(mnt, CG_ROOT, strlen(CG_ROOT)) != 0)
 			continue;
 		if (strcmp(fstype, "cgroup2") == 0) {
 			if (m->mode != CGROUP_MODE_LEGACY)
@@ -325,11 +333,12 @@ static void find_hierarchies(struct cgroup_manager *m)
 		for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 			if (!strcmp(o, "rw") || !strcmp(o, "ro") || !strncmp(o, "relatime", 8) ||
 			    !strcmp(o, "noatime") || !strcmp(o, "nosuid") || !strcmp(o, "nodev") ||
-			    !strcmp(o, "noexec") || !strncmp(o, "release_agent", 13) || !strcmp(o, "xattr") ||
-			    !strcmp(o, "clone_children") || !strcmp(o, "noprefix") || !strcmp(o, "cpuset_v2_mode"))
+			    !strcmp(o, "noexec") || !strncmp(o, "release_agent", 13) ||
+			    !strcmp(o, "xattr") || !strcmp(o, "clone_children") ||
+			    !strcmp(o, "noprefix") || !strcmp(o, "cpuset_v2_mode"))
 				continue;
-			int w = snprintf(names.buf + names.len, sizeof(names.buf) - names.len, "%s%s",
-					 names.len ? "," : "", o);
+			int w = snprintf(names.buf + names.len, sizeof(names.buf) - names.len,
+					 "%s%s", names.len ? "," : "", o);
 			if (w > 0 && (size_t)w < sizeof(names.buf) - names.len)
 				names.len += (size_t)w;
 		}
@@ -348,7 +357,10 @@ static char *systemd_path(const char *spec, berth_err *err)
 	char *c1 = strchr(copy, ':');
 	char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 	if (!c2) {
-		berth_error_code(err, EINVAL, "linux.cgroupsPath: \"%s\" is not slice:prefix:name (--systemd-cgroup)", spec);
+		berth_error_code(
+			err, EINVAL,
+			"linux.cgroupsPath: \"%s\" is not slice:prefix:name (--systemd-cgroup)",
+			spec);
 		return NULL;
 	}
 	*c1 = *c2 = '\0';
@@ -356,15 +368,17 @@ static char *systemd_path(const char *spec, berth_err *err)
 	const char *prefix = c1 + 1, *name = c2 + 1;
 	size_t sl = strlen(slice);
 	if (sl < 7 || strcmp(slice + sl - 6, ".slice") != 0 || strchr(slice, '/')) {
-		berth_error_code(err, EINVAL, "linux.cgroupsPath: \"%s\" is not a slice name", slice);
+		berth_error_code(err, EINVAL, "linux.cgroupsPath: \"%s\" is not a slice name",
+				 slice);
 		return NULL;
 	}
 	_cleanup_free_ char *path = xstrdup("");
 	_cleanup_free_ char *stem = xstrndup(slice, sl - 6);
 	if (strcmp(slice, "-.slice") != 0) {
-		for (char *dash = stem; ; dash++) {
+		for (char *dash = stem;; dash++) {
 			if (*dash == '-' || *dash == '\0') {
-				char *p = xasprintf("%s/%.*s.slice", path, (int)(dash - stem), stem);
+				char *p =
+					xasprintf("%s/%.*s.slice", path, (int)(dash - stem), stem);
 				free(path);
 				path = p;
 				if (!*dash)
@@ -372,11 +386,12 @@ static char *systemd_path(const char *spec, berth_err *err)
 			}
 		}
 	}
-	return *prefix ? xasprintf("%s/%s-%s.scope", path, prefix, name) : xasprintf("%s/%s", path, name);
+	return *prefix ? xasprintf("%s/%s-%s.scope", path, prefix, name)
+		       : xasprintf("%s/%s", path, name);
 }
 
-int cgroup_manager_new(const char *cgroups_path, const char *id, bool systemd, struct cgroup_manager **out,
-		       berth_err *err)
+int cgroup_manager_new(const char *cgroups_path, const char *id, bool systemd,
+		       struct cgroup_manager **out, berth_err *err)
 {
 	struct cgroup_manager *m = xcalloc(1, sizeof(*m));
 	m->mode = cgroup_detect_mode();
@@ -395,24 +410,49 @@ int cgroup_manager_new(const char *cgroups_path, const char *id, bool systemd, s
 		m->path = xstrdup(cgroups_path);
 	}
 	if (strstr(m->path, "..")) {
-		berth_error_code(err, EINVAL, "linux.cgroupsPath: \"%s\" must not contain \"..\"", m->path);
+		berth_error_code(err, EINVAL, "linux.cgroupsPath: \"%s\" must not contain \"..\"",
+				 m->path);
 		cgroup_manager_free(m);
 		return -EINVAL;
 	}
 	find_hierarchies(m);
 	for (size_t i = 0; i < m->nh; i++) {
-		_cleanup_free_ char *base = relative ? own_cgroup(m->h[i].name, m->h[i].v2) : xstrdup("");
-		m->h[i].dir = xasprintf("%s%s%s%s", m->h[i].mount, base, relative ? "/" : "", m->path);
+		_cleanup_free_ char *base =
+			relative ? own_cgroup(m->h[i].name, m->h[i].v2) : xstrdup("");
+		m->h[i].dir =
+			xasprintf("%s%s%s%s", m->h[i].mount, base, relative ? "/" : "", m->path);
 	}
 	if (m->nh == 0) {
 		cgroup_manager_free(m);
-		return berth_error_code(err, ENOTSUP, "linux.cgroupsPath: no cgroup hierarchy is mounted under " CG_ROOT);
+		return berth_error_code(
+			err, ENOTSUP,
+			"linux.cgroupsPath: no cgroup hierarchy is mounted under " CG_ROOT);
 	}
 	*out = m;
 	return 0;
 }
 
 /* --- dispatch -------------------------------------------------------------- */
+
+int cgroup_remove_stale(const char *cgroups_path, const char *id, berth_err *err)
+{
+	struct cgroup_manager *m = NULL;
+	int r = cgroup_manager_new(cgroups_path, id, false, &m, err);
+	if (r < 0)
+		return r;
+	bool any = false;
+	for (size_t i = 0; i < m->nh; i++) {
+		/* Only the container's own directory, never its parents. */
+		m->h[i].made = access(m->h[i].dir, F_OK) == 0 ? 1 : 0;
+		any = any || m->h[i].made;
+	}
+	if (any) {
+		cgroup_kill_all(m, SIGKILL, NULL);
+		r = cgroup_destroy(m, err);
+	}
+	cgroup_manager_free(m);
+	return r;
+}
 
 void cgroup_plan(struct cgroup_manager *m)
 {
@@ -455,8 +495,8 @@ int cgroup_stats(struct cgroup_manager *m, json_t **out, berth_err *err)
 {
 	return m->ops->stats(m, out, err);
 }
-int cgroup_mount(struct cgroup_manager *m, int destfd, const char *dest, unsigned long flags, bool new_cgroupns,
-		 berth_err *err)
+int cgroup_mount(struct cgroup_manager *m, int destfd, const char *dest, unsigned long flags,
+		 bool new_cgroupns, berth_err *err)
 {
 	return m->ops->mount(m, destfd, dest, flags, new_cgroupns, err);
 }
@@ -483,9 +523,9 @@ json_t *cgroup_to_json(const struct cgroup_manager *m)
 {
 	json_t *hs = json_array();
 	for (size_t i = 0; i < m->nh; i++)
-		json_array_append_new(hs, json_pack("{s:s,s:s,s:s,s:b,s:i}", "name", m->h[i].name, "mount",
-						    m->h[i].mount, "dir", m->h[i].dir, "v2", m->h[i].v2, "made",
-						    m->h[i].made));
+		json_array_append_new(hs, json_pack("{s:s,s:s,s:s,s:b,s:i}", "name", m->h[i].name,
+						    "mount", m->h[i].mount, "dir", m->h[i].dir,
+						    "v2", m->h[i].v2, "made", m->h[i].made));
 	return json_pack("{s:i,s:s,s:o}", "mode", (int)m->mode, "path", m->path, "hierarchies", hs);
 }
 
@@ -503,7 +543,8 @@ int cgroup_manager_from_json(json_t *j, struct cgroup_manager **out, berth_err *
 	json_t *h;
 	json_array_foreach (hs, i, h) {
 		add_hier(m, json_string_value(json_object_get(h, "name")) ?: "",
-			 json_string_value(json_object_get(h, "mount")) ?: "", json_is_true(json_object_get(h, "v2")));
+			 json_string_value(json_object_get(h, "mount")) ?: "",
+			 json_is_true(json_object_get(h, "v2")));
 		m->h[m->nh - 1].dir = xstrdup(json_string_value(json_object_get(h, "dir")) ?: "");
 		m->h[m->nh - 1].made = (int)json_integer_value(json_object_get(h, "made"));
 	}
@@ -534,11 +575,13 @@ static int want(json_t *obj, const char *prefix, const char *key, json_type t, b
 		return 0;
 	bool ok = t == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == t;
 	if (!ok)
-		return berth_error_code(err, EINVAL, "linux.resources.%s%s: has the wrong type", prefix, key);
+		return berth_error_code(err, EINVAL, "linux.resources.%s%s: has the wrong type",
+					prefix, key);
 	return 0;
 }
 
-static int want_all(json_t *obj, const char *prefix, const char *const *keys, json_type t, berth_err *err)
+static int want_all(json_t *obj, const char *prefix, const char *const *keys, json_type t,
+		    berth_err *err)
 {
 	for (; *keys; keys++) {
 		int r = want(obj, prefix, *keys, t, err);
@@ -556,9 +599,10 @@ static int validate_device_list(json_t *arr, const char *name, bool with_rate, b
 		if (!json_is_object(o) || !json_is_integer(json_object_get(o, "major")) ||
 		    !json_is_integer(json_object_get(o, "minor")) ||
 		    (with_rate && !json_is_integer(json_object_get(o, "rate"))))
-			return berth_error_code(err, EINVAL,
-						"linux.resources.blockIO.%s[%zu]: needs integer major, minor%s", name, i,
-						with_rate ? " and rate" : "");
+			return berth_error_code(
+				err, EINVAL,
+				"linux.resources.blockIO.%s[%zu]: needs integer major, minor%s",
+				name, i, with_rate ? " and rate" : "");
 	}
 	return 0;
 }
@@ -569,23 +613,32 @@ int cgroup_resources_validate(json_t *res, berth_err *err)
 		return berth_error_code(err, EINVAL, "linux.resources: must be an object");
 	int r;
 	json_t *mem = json_object_get(res, "memory");
-	static const char *const mem_ints[] = { "limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", NULL };
-	static const char *const mem_bools[] = { "disableOOMKiller", "useHierarchy", "checkBeforeUpdate", NULL };
+	static const char *const mem_ints[] = { "limit",     "reservation", "swap", "kernel",
+						"kernelTCP", "swappiness",  NULL };
+	static const char *const mem_bools[] = { "disableOOMKiller", "useHierarchy",
+						 "checkBeforeUpdate", NULL };
 	if (mem && ((r = want_all(mem, "memory.", mem_ints, JSON_INTEGER, err)) < 0 ||
 		    (r = want_all(mem, "memory.", mem_bools, JSON_TRUE, err)) < 0))
 		return r;
 	json_t *sw = json_object_get(mem, "swappiness");
 	/* -1 (and, from some callers, 2^64-1) means "leave it"; anything else must be 0..100. */
-	if (sw && json_integer_value(sw) != -1 && (json_integer_value(sw) < 0 || json_integer_value(sw) > 100))
-		return berth_error_code(err, ERANGE, "linux.resources.memory.swappiness: must be 0..100");
+	if (sw && json_integer_value(sw) != -1 &&
+	    (json_integer_value(sw) < 0 || json_integer_value(sw) > 100))
+		return berth_error_code(err, ERANGE,
+					"linux.resources.memory.swappiness: must be 0..100");
 	json_t *lim = json_object_get(mem, "limit"), *swap = json_object_get(mem, "swap");
 	if (lim && swap && json_integer_value(swap) > 0 && json_integer_value(lim) > 0 &&
 	    json_integer_value(swap) < json_integer_value(lim))
 		return berth_error_code(err, EINVAL,
-					"linux.resources.memory.swap: %lld is below memory.limit %lld (swap counts memory plus swap)",
-					(long long)json_integer_value(swap), (long long)json_integer_value(lim));
+					"linux.resources.memory.swap: %lld is below memory.limit "
+					"%lld (swap counts memory plus swap)",
+					(long long)json_integer_value(swap),
+					(long long)json_integer_value(lim));
 	json_t *cpu = json_object_get(res, "cpu");
-	static const char *const cpu_ints[] = { "shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "idle", NULL };
+	static const char *const cpu_ints[] = {
+		"shares",          "quota",          "burst", "period",
+		"realtimeRuntime", "realtimePeriod", "idle",  NULL
+	};
 	static const char *const cpu_strs[] = { "cpus", "mems", NULL };
 	if (cpu && ((r = want_all(cpu, "cpu.", cpu_ints, JSON_INTEGER, err)) < 0 ||
 		    (r = want_all(cpu, "cpu.", cpu_strs, JSON_STRING, err)) < 0))
@@ -599,39 +652,57 @@ int cgroup_resources_validate(json_t *res, berth_err *err)
 		if ((r = want_all(blk, "blockIO.", bints, JSON_INTEGER, err)) < 0)
 			return r;
 		json_t *w = json_object_get(blk, "weight");
-		if (w && json_integer_value(w) && (json_integer_value(w) < 10 || json_integer_value(w) > 1000))
-			return berth_error_code(err, ERANGE, "linux.resources.blockIO.weight: must be 10..1000");
-		static const char *const lists[] = { "throttleReadBpsDevice", "throttleWriteBpsDevice",
-						     "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
+		if (w && json_integer_value(w) &&
+		    (json_integer_value(w) < 10 || json_integer_value(w) > 1000))
+			return berth_error_code(err, ERANGE,
+						"linux.resources.blockIO.weight: must be 10..1000");
+		static const char *const lists[] = { "throttleReadBpsDevice",
+						     "throttleWriteBpsDevice",
+						     "throttleReadIOPSDevice",
+						     "throttleWriteIOPSDevice" };
 		for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
-			if ((r = validate_device_list(json_object_get(blk, lists[i]), lists[i], true, err)) < 0)
+			if ((r = validate_device_list(json_object_get(blk, lists[i]), lists[i],
+						      true, err)) < 0)
 				return r;
-		if ((r = validate_device_list(json_object_get(blk, "weightDevice"), "weightDevice", false, err)) < 0)
+		if ((r = validate_device_list(json_object_get(blk, "weightDevice"), "weightDevice",
+					      false, err)) < 0)
 			return r;
 	}
 	size_t i;
 	json_t *o;
 	json_array_foreach (json_object_get(res, "hugepageLimits"), i, o) {
-		if (!json_is_string(json_object_get(o, "pageSize")) || !json_is_integer(json_object_get(o, "limit")))
+		if (!json_is_string(json_object_get(o, "pageSize")) ||
+		    !json_is_integer(json_object_get(o, "limit")))
 			return berth_error_code(err, EINVAL,
-						"linux.resources.hugepageLimits[%zu]: needs pageSize (string) and limit", i);
+						"linux.resources.hugepageLimits[%zu]: needs "
+						"pageSize (string) and limit",
+						i);
 		/* It becomes part of a file name (hugetlb.2MB.max): only the kernel's form. */
 		const char *ps = json_string_value(json_object_get(o, "pageSize"));
 		size_t digits = strspn(ps, "0123456789");
-		if (!digits || strlen(ps) != digits + 2 || !strchr("KMG", ps[digits]) || ps[digits + 1] != 'B')
+		if (!digits || strlen(ps) != digits + 2 || !strchr("KMG", ps[digits]) ||
+		    ps[digits + 1] != 'B')
 			return berth_error_code(err, EINVAL,
-						"linux.resources.hugepageLimits[%zu].pageSize: \"%s\" is not a size like 2MB or 1GB",
+						"linux.resources.hugepageLimits[%zu].pageSize: "
+						"\"%s\" is not a size like 2MB or 1GB",
 						i, ps);
 	}
 	json_array_foreach (json_object_get(res, "devices"), i, o) {
 		if (!json_is_object(o) || !json_is_boolean(json_object_get(o, "allow")))
-			return berth_error_code(err, EINVAL, "linux.resources.devices[%zu].allow: required boolean", i);
+			return berth_error_code(
+				err, EINVAL, "linux.resources.devices[%zu].allow: required boolean",
+				i);
 		const char *t = json_string_value(json_object_get(o, "type"));
 		if (t && strcmp(t, "a") && strcmp(t, "b") && strcmp(t, "c"))
-			return berth_error_code(err, EINVAL, "linux.resources.devices[%zu].type: \"%s\" is not a, b or c", i, t);
+			return berth_error_code(
+				err, EINVAL,
+				"linux.resources.devices[%zu].type: \"%s\" is not a, b or c", i, t);
 		const char *acc = json_string_value(json_object_get(o, "access"));
 		if (acc && (strspn(acc, "rwm") != strlen(acc) || !*acc))
-			return berth_error_code(err, EINVAL, "linux.resources.devices[%zu].access: \"%s\" is not a subset of rwm", i, acc);
+			return berth_error_code(err, EINVAL,
+						"linux.resources.devices[%zu].access: \"%s\" is "
+						"not a subset of rwm",
+						i, acc);
 	}
 	json_t *net = json_object_get(res, "network");
 	if (net && (r = want(net, "network.", "classID", JSON_INTEGER, err)) < 0)
@@ -640,6 +711,8 @@ int cgroup_resources_validate(json_t *res, berth_err *err)
 	json_t *v;
 	json_object_foreach (json_object_get(res, "unified"), k, v)
 		if (!json_is_string(v) || strchr(k, '/') || k[0] == '.')
-			return berth_error_code(err, EINVAL, "linux.resources.unified.%s: must be a string for a file name", k);
+			return berth_error_code(
+				err, EINVAL,
+				"linux.resources.unified.%s: must be a string for a file name", k);
 	return 0;
 }

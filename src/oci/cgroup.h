@@ -34,6 +34,9 @@
  *   cgroup_to_json()        persist into state.json
  *   cgroup_manager_from_json()  reload from state.json
  *   cgroup_mount()          mount the "cgroup" filesystem type at a dest inside a rootfs
+ *   cgroup_remove_stale()   kill what is in a container's cgroup and remove its
+ *                           directories, when its runtime state is gone (after a
+ *                           reboot-like loss of the runroot)
  *   cgroup_manager_free()
  */
 #ifndef BERTH_OCI_CGROUP_H
@@ -95,5 +98,6 @@ int cgroup_mount(struct cgroup_manager *m, int destfd, const char *dest, unsigne
 /* Validate a linux.resources object without touching the host (for create's checks). */
 int cgroup_resources_validate(json_t *resources, berth_err *err);
 void cgroup_manager_free(struct cgroup_manager *m);
+int cgroup_remove_stale(const char *cgroups_path, const char *id, berth_err *err);
 
 #endif

@@ -30,6 +30,12 @@ setup() {
 	ROOT=$TEST_TMP/root
 	RUN=$TEST_TMP/run
 	b import -c 'CMD ["/bin/sh"]' "$IMGDIR/rootfs.tar" bb:test >/dev/null
+	berth_cgroups >"$TEST_TMP/cgroups.before"
+}
+
+# The cgroup directories of berth containers on this host (all hierarchies).
+berth_cgroups() {
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/berth/*' 2>/dev/null | sort
 }
 
 teardown() {
@@ -55,9 +61,7 @@ assert_no_leaks() {
 		return 1
 	fi
 	local left
-	left=$(find /sys/fs/cgroup -maxdepth 4 -type d -path '*/berth/*' 2>/dev/null | while read -r d; do
-		[ -d "$d" ] && basename "$d"
-	done | while read -r id; do if [ -d "$ROOT/containers/$id" ]; then echo "$id"; fi; done)
+	left=$(berth_cgroups | comm -13 "$TEST_TMP/cgroups.before" -)
 	[ -z "$left" ] || { echo "cgroups left: $left"; return 1; }
 	if pgrep -f "berth-monitor .* $RUN/" >/dev/null; then
 		pgrep -af "berth-monitor"
@@ -308,5 +312,29 @@ assert_no_leaks() {
 	[ "$output" = "healthy 0" ]
 	run -0 b run --rm --no-healthcheck bb:test true
 	run -0 b rm -f doc
+	assert_no_leaks
+}
+
+@test "after a reboot (monitors and containers killed, runroot gone): start works, restore brings back --restart always" {
+	run -0 b run -d --name always --restart always bb:test sleep 120
+	run -0 b run -d --name plain bb:test sleep 120
+	run -0 b run -d --name stopped --restart always bb:test sleep 120
+	run -0 b stop -t 0 stopped
+	# the reboot: every process of these containers and their monitors dies,
+	# their mounts go, and the runroot is empty again
+	for c in always plain; do kill -9 "$(b inspect -f '{{.State.Pid}}' $c)"; done
+	pkill -9 -f "berth-monitor .*$RUN/containers/" || true
+	awk -v r="$RUN/" '$5 ~ "^"r {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	rm -rf "$RUN"
+	run -0 b ps -a --format '{{.Names}} {{.State}}'
+	[[ "$output" == *"always exited"* ]]
+	[[ "$output" == *"plain exited"* ]]
+	run -0 b system restore
+	[ "$output" = always ]
+	run -0 b ps --format '{{.Names}}'
+	[ "$output" = always ]
+	run -0 b start plain
+	run -0 b exec plain true
+	run -0 b rm -f always plain stopped
 	assert_no_leaks
 }
