@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +43,13 @@ static const char *status_of(json_t *insp)
 
 /* ---- top ------------------------------------------------------------------ */
 
-/* argv run without a shell, its stdout returned whole. */
-static int run_capture(char **args, char **out, int *status, berth_err *err)
+/* argv run without a shell: its stdout and stderr, whole. stderr goes to a
+ * memfd, read after the exit, so neither pipe can fill while we read the other. */
+static int run_capture(char **args, char **out, char **errout, int *status, berth_err *err)
 {
+	_cleanup_close_ int efd = memfd_create("ps-stderr", MFD_CLOEXEC);
+	if (efd < 0)
+		return berth_error_errno(err, "memfd_create");
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return berth_error_errno(err, "pipe");
@@ -55,9 +60,10 @@ static int run_capture(char **args, char **out, int *status, berth_err *err)
 		return berth_error_errno(err, "fork");
 	}
 	if (pid == 0) {
-		dup2(p[1], STDOUT_FILENO);
+		if (dup2(p[1], STDOUT_FILENO) < 0 || dup2(efd, STDERR_FILENO) < 0)
+			_exit(127);
 		execvp(args[0], args);
-		fprintf(stderr, "%s: %s\n", args[0], strerror(errno));
+		fprintf(stderr, "exec: \"%s\": %s", args[0], strerror(errno));
 		_exit(127);
 	}
 	close(p[1]);
@@ -69,6 +75,8 @@ static int run_capture(char **args, char **out, int *status, berth_err *err)
 			return berth_error_errno(err, "waitpid");
 	if (r < 0)
 		return berth_error(err, -r, "reading the output of %s", args[0]);
+	if (lseek(efd, 0, SEEK_SET) < 0 || (r = fd_read_all(efd, errout, &len)) < 0)
+		return berth_error(err, r < 0 ? -r : errno, "reading the errors of %s", args[0]);
 	return 0;
 }
 
@@ -155,14 +163,17 @@ int cmd_top(int argc, char **argv)
 	}
 	if (argc == 2)
 		strv_push(&args, "-ef");
-	_cleanup_free_ char *out = NULL;
+	_cleanup_free_ char *out = NULL, *errout = NULL;
 	int status = 0;
-	if (run_capture(args, &out, &status, &err) < 0)
+	if (run_capture(args, &out, &errout, &status, &err) < 0)
 		return berth_fail(&err);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		size_t n = errout ? strlen(errout) : 0;
+		while (n && (errout[n - 1] == '\n' || errout[n - 1] == ' '))
+			errout[--n] = 0;
 		fprintf(stderr, "berth: Error response from daemon: ps: exit status %d: %s\n",
 			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-			out ? out : "");
+			errout ? errout : "");
 		return 1;
 	}
 	char *save = NULL;

@@ -69,6 +69,10 @@ memory_limit_of() {
 	[[ "${lines[0]}" =~ ^PID\ +COMMAND$ ]]
 	[[ "${lines[1]}" =~ ^$pid\ +sleep$ ]]
 
+	# ps's own complaint comes back in docker's error
+	run -1 b top mine --no-such-ps-option
+	[[ "$output" == *"Error response from daemon: ps: exit status 1: "*"option"* ]]
+
 	b create --name idle bb:test true >/dev/null
 	run -1 b top idle
 	[[ "$output" == *"is not running"* ]]
