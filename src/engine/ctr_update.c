@@ -67,7 +67,14 @@ int ctr_update(struct engine *e, const char *id, json_t *changes, berth_err *err
 	if ((r = ctr_row_load(e, id, &row, err)) < 0 || (r = ctr_refresh(e, &row, err)) < 0 ||
 	    (r = check_changes(&row, changes, err)) < 0)
 		return berth_error_wrap(err, "Cannot update container %s", id);
-	json_object_update(row.host_config, changes);
+	/* Docker's update: a zero leaves the value as it was (a pids limit of 0
+	 * means unlimited, as at create) */
+	const char *k;
+	json_t *cv;
+	json_object_foreach (changes, k, cv)
+		if (!(json_is_integer(cv) && json_integer_value(cv) == 0) ||
+		    !strcmp(k, "PidsLimit"))
+			json_object_set(row.host_config, k, cv);
 	const char *status = json_string_value(json_object_get(row.state, "Status")) ?: "";
 	bool live = !strcmp(status, "running") || !strcmp(status, "paused");
 	bool resources = false;

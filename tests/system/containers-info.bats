@@ -112,6 +112,11 @@ memory_limit_of() {
 	run -0 b inspect -f '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.Memory}}' upd
 	[ "$output" = "on-failure:3 $((128 * 1024 * 1024))" ]
 
+	# docker's zero: leave it as it is
+	run -0 b update -m 0 upd
+	[ "$(memory_limit_of "$pid")" -eq $((128 * 1024 * 1024)) ]
+	[ "$(b inspect -f '{{.HostConfig.Memory}}' upd)" -eq $((128 * 1024 * 1024)) ]
+
 	# docker's checks and messages; nothing changes on failure
 	run -1 b update -m 1k upd
 	[[ "$output" == *"Minimum memory limit allowed is 6MB"* ]]
