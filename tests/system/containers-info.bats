@@ -229,3 +229,20 @@ memory_limit_of() {
 	[[ "$output" == *"bb:test"* ]]
 	[[ "$output" == *"scratch:x"* ]]
 }
+
+@test "system prune --volumes: unused anonymous volumes too, named ones stay" {
+	b volume create named >/dev/null
+	b create --name withvol -v /data -v named:/named bb:test true >/dev/null
+	anon=$(b volume ls -q | grep -v '^named$')
+	[ -n "$anon" ]
+	run -0 b system prune -f
+	[[ "$output" == *"Deleted Containers:"* ]]
+	[[ "$output" != *"Deleted Volumes:"* ]]
+	run -0 b volume ls -q
+	[[ "$output" == *"$anon"* ]]
+
+	run -0 b system prune -f --volumes
+	[[ "$output" == *"Deleted Volumes:"*"$anon"* ]]
+	run -0 b volume ls -q
+	[ "$output" = named ]
+}
