@@ -75,11 +75,12 @@ int ctr_attach(struct engine *e, const char *id, unsigned flags, berth_err *err)
 		return r;
 	const char *s = json_string_value(json_object_get(row.state, "Status")) ?: "";
 	if (!strcmp(s, "paused"))
-		return berth_error_code(err, EINVAL,
-					"You cannot attach to a paused container, unpause it first");
+		return berth_error_code(
+			err, EINVAL, "You cannot attach to a paused container, unpause it first");
 	if (!strcmp(s, "restarting"))
 		return berth_error_code(
-			err, EINVAL, "You cannot attach to a restarting container, wait until it is running");
+			err, EINVAL,
+			"You cannot attach to a restarting container, wait until it is running");
 	if (strcmp(s, "running"))
 		return berth_error_code(err, EINVAL,
 					"You cannot attach to a stopped container, start it first");

@@ -105,11 +105,11 @@ int ctr_pause(struct engine *e, const char *id, bool pause, berth_err *err);
  * system delta, times the CPUs). */
 struct ctr_stats {
 	bool running;
-	uint64_t cpu_ns;      /* CPU time of the container's cgroup */
-	uint64_t system_ns;   /* the host's CPU time since boot (/proc/stat) */
+	uint64_t cpu_ns;    /* CPU time of the container's cgroup */
+	uint64_t system_ns; /* the host's CPU time since boot (/proc/stat) */
 	unsigned online_cpus;
-	uint64_t mem_usage;   /* without the inactive page cache, as docker */
-	uint64_t mem_limit;   /* the host's memory when unlimited */
+	uint64_t mem_usage;      /* without the inactive page cache, as docker */
+	uint64_t mem_limit;      /* the host's memory when unlimited */
 	uint64_t net_rx, net_tx; /* its interfaces but loopback */
 	uint64_t blk_read, blk_write;
 	uint64_t pids;
