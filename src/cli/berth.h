@@ -16,11 +16,15 @@
  *   berth_is_tty()        is stdout a terminal (progress bars, etc.)
  *   berth_engine()        the container engine on the store, opened on first use
  *   berth_pull()          pull an image showing docker's progress (pull, run, create)
+ *   prune_containers(), prune_images(), prune_volumes()
+ *                         what `X prune` and `system prune` share: remove, print
+ *                         docker's "Deleted ...:" section, add to *reclaimed
  */
 #ifndef BERTH_CLI_BERTH_H
 #define BERTH_CLI_BERTH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
@@ -47,6 +51,9 @@ void berth_help(const char *cmd);
 bool berth_is_tty(void);
 struct engine *berth_engine(berth_err *err);
 int berth_pull(const char *name, const char *platform, bool quiet, berth_err *err);
+int prune_containers(uint64_t *reclaimed, berth_err *err);
+int prune_images(bool all, uint64_t *reclaimed, berth_err *err);
+int prune_volumes(bool all, uint64_t *reclaimed, berth_err *err);
 
 /* Image commands */
 int cmd_pull(int argc, char **argv);
@@ -94,5 +101,14 @@ int cmd_container_cleanup(int argc, char **argv);
 int cmd_container_healthcheck(int argc, char **argv);
 int cmd_system_restore(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_port(int argc, char **argv);
+
+/* System commands */
+int cmd_version(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_system_prune(int argc, char **argv);
 
 #endif

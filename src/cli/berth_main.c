@@ -217,6 +217,30 @@ static const struct {
 		  "      --until string   Show logs before a timestamp or relative (e.g. 42m)\n" },
 	{ "check", "      --fix               Remove what is inconsistent where it can be removed\n"
 		   "  -q, --quiet             Print only the problems\n" },
+	{ "stats", "  -a, --all             Show all containers (default shows just running)\n"
+		   "      --format string   Format output using a custom template\n"
+		   "      --no-stream       Disable streaming stats and only pull the first result\n"
+		   "      --no-trunc        Do not truncate output\n" },
+	{ "update", "      --blkio-weight uint16        Block IO (relative weight), between 10 and 1000, or 0 to disable\n"
+		    "      --cpu-period int             Limit CPU CFS (Completely Fair Scheduler) period\n"
+		    "      --cpu-quota int              Limit CPU CFS (Completely Fair Scheduler) quota\n"
+		    "  -c, --cpu-shares int             CPU shares (relative weight)\n"
+		    "      --cpus decimal               Number of CPUs\n"
+		    "      --cpuset-cpus string         CPUs in which to allow execution (0-3, 0,1)\n"
+		    "      --cpuset-mems string         MEMs in which to allow execution (0-3, 0,1)\n"
+		    "  -m, --memory bytes               Memory limit\n"
+		    "      --memory-reservation bytes   Memory soft limit\n"
+		    "      --memory-swap bytes          Swap limit equal to memory plus swap: -1 to enable unlimited swap\n"
+		    "      --pids-limit int             Tune container pids limit (set -1 for unlimited)\n"
+		    "      --restart string             Restart policy to apply when a container exits\n" },
+	{ "attach", "      --detach-keys string   Override the key sequence for detaching a container\n"
+		    "      --no-stdin             Do not attach STDIN\n"
+		    "      --sig-proxy            Proxy all received signals to the process (default true)\n" },
+	{ "version", "  -f, --format string   Format the output using the given Go template\n" },
+	{ "info", "  -f, --format string   Format the output using the given Go template\n" },
+	{ "system prune", "  -a, --all       Remove all unused images not just dangling ones\n"
+			  "  -f, --force     Do not prompt for confirmation\n"
+			  "      --volumes   Prune anonymous volumes\n" },
 	{ "volume create",
 	  "  -d, --driver string     Specify volume driver name (default \"local\")\n"
 	  "      --label list        Set metadata for a volume\n"
@@ -264,6 +288,28 @@ static const struct command commands[] = {
 	{ NULL, "pause", cmd_pause, "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers" },
 	{ NULL, "unpause", cmd_unpause, "CONTAINER [CONTAINER...]",
 	  "Unpause all processes within one or more containers" },
+	{ NULL, "attach", cmd_attach, "[OPTIONS] CONTAINER",
+	  "Attach local standard input, output, and error streams to a running container" },
+	{ NULL, "top", cmd_top, "CONTAINER [ps OPTIONS]", "Display the running processes of a container" },
+	{ NULL, "stats", cmd_stats, "[OPTIONS] [CONTAINER...]",
+	  "Display a live stream of container(s) resource usage statistics" },
+	{ NULL, "update", cmd_update, "[OPTIONS] CONTAINER [CONTAINER...]",
+	  "Update configuration of one or more containers" },
+	{ NULL, "port", cmd_port, "CONTAINER [PRIVATE_PORT[/PROTO]]",
+	  "List port mappings or a specific mapping for the container" },
+	{ NULL, "version", cmd_version, "[OPTIONS]", "Show the Berth version information" },
+	{ NULL, "info", cmd_info, "[OPTIONS]", "Display system-wide information" },
+	{ "container", "attach", cmd_attach, "[OPTIONS] CONTAINER",
+	  "Attach local standard input, output, and error streams to a running container" },
+	{ "container", "top", cmd_top, "CONTAINER [ps OPTIONS]", "Display the running processes of a container" },
+	{ "container", "stats", cmd_stats, "[OPTIONS] [CONTAINER...]",
+	  "Display a live stream of container(s) resource usage statistics" },
+	{ "container", "update", cmd_update, "[OPTIONS] CONTAINER [CONTAINER...]",
+	  "Update configuration of one or more containers" },
+	{ "container", "port", cmd_port, "CONTAINER [PRIVATE_PORT[/PROTO]]",
+	  "List port mappings or a specific mapping for the container" },
+	{ "system", "info", cmd_info, "[OPTIONS]", "Display system-wide information" },
+	{ "system", "prune", cmd_system_prune, "[OPTIONS]", "Remove unused data" },
 	{ "container", "run", cmd_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image" },
 	{ "container", "create", cmd_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container" },
 	{ "container", "start", cmd_start, "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers" },

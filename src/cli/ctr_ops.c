@@ -420,10 +420,20 @@ int cmd_container_prune(int argc, char **argv)
 		}
 	}
 	berth_err err = BERTH_ERR_INIT;
-	struct engine *e = berth_engine(&err);
-	json_t *list = NULL;
-	if (!e || ctr_list(e, &list, &err) < 0)
+	uint64_t reclaimed = 0;
+	if (prune_containers(&reclaimed, &err) < 0)
 		return berth_fail(&err);
+	printf("Total reclaimed space: 0B\n");
+	return 0;
+}
+
+int prune_containers(uint64_t *reclaimed, berth_err *err)
+{
+	(void)reclaimed; /* a container's layer is not measured yet */
+	struct engine *e = berth_engine(err);
+	json_t *list = NULL;
+	if (!e || ctr_list(e, &list, err) < 0)
+		return -EIO;
 	size_t i;
 	json_t *insp;
 	bool header = false;
@@ -434,9 +444,10 @@ int cmd_container_prune(int argc, char **argv)
 		if (strcmp(s, "exited") && strcmp(s, "created") && strcmp(s, "dead"))
 			continue;
 		const char *id = json_string_value(json_object_get(insp, "Id"));
-		if (ctr_remove(e, id, false, false, &err) < 0) {
-			fprintf(stderr, "berth: %s\n", err.msg);
-			berth_err_clear(&err);
+		berth_err e2 = BERTH_ERR_INIT;
+		if (ctr_remove(e, id, false, false, &e2) < 0) {
+			fprintf(stderr, "berth: %s\n", e2.msg);
+			berth_err_clear(&e2);
 			continue;
 		}
 		if (!header)
@@ -446,7 +457,6 @@ int cmd_container_prune(int argc, char **argv)
 	}
 	if (header)
 		printf("\n");
-	printf("Total reclaimed space: 0B\n");
 	json_decref(list);
 	return 0;
 }

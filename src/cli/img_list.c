@@ -793,6 +793,28 @@ static bool prune_wanted(struct image_store *s, const char *id, void *opaque)
 	return true;
 }
 
+/* "Deleted Images:" and their ids; what they held added to *reclaimed. */
+static int prune_images_filtered(bool all, struct prune_filter *pf, uint64_t *reclaimed,
+				 berth_err *err)
+{
+	struct image_store *s = berth_store(err);
+	if (!s || !(pf->engine = berth_engine(err)))
+		return -EIO;
+	_cleanup_strv_ char **removed = NULL;
+	uint64_t bytes = 0;
+	int r = image_store_prune(s, all, prune_wanted, pf, &removed, &bytes, err);
+	if (r < 0)
+		return r;
+	if (removed && removed[0]) {
+		printf("Deleted Images:\n");
+		for (size_t i = 0; removed[i]; i++)
+			printf("deleted: %s\n", removed[i]);
+		printf("\n");
+	}
+	*reclaimed += bytes;
+	return 0;
+}
+
 int cmd_image_prune(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -846,23 +868,17 @@ int cmd_image_prune(int argc, char **argv)
 			return 0;
 	}
 	berth_err err = BERTH_ERR_INIT;
-	struct image_store *s = berth_store(&err);
-	if (!s)
-		return berth_fail(&err);
-	_cleanup_strv_ char **removed = NULL;
 	uint64_t reclaimed = 0;
 	pf.filtered = filtered;
-	if (!(pf.engine = berth_engine(&err)))
+	if (prune_images_filtered(all, &pf, &reclaimed, &err) < 0)
 		return berth_fail(&err);
-	if (image_store_prune(s, all, prune_wanted, &pf, &removed, &reclaimed, &err) < 0)
-		return berth_fail(&err);
-	if (removed && removed[0]) {
-		printf("Deleted Images:\n");
-		for (size_t i = 0; removed[i]; i++)
-			printf("deleted: %s\n", removed[i]);
-		printf("\n");
-	}
 	_cleanup_free_ char *hs = human_size((double)reclaimed);
 	printf("Total reclaimed space: %s\n", hs);
 	return 0;
+}
+
+int prune_images(bool all, uint64_t *reclaimed, berth_err *err)
+{
+	struct prune_filter pf = { 0 };
+	return prune_images_filtered(all, &pf, reclaimed, err);
 }

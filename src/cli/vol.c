@@ -350,6 +350,27 @@ int cmd_volume_rm(int argc, char **argv)
 
 /* ---- volume prune ------------------------------------------------------------ */
 
+/* "Deleted Volumes:" and their names; what they held added to *reclaimed. */
+static int prune_volumes_labeled(bool all, json_t *labels, uint64_t *reclaimed, berth_err *err)
+{
+	struct volume_store *v = berth_volumes(err);
+	if (!v)
+		return -EIO;
+	_cleanup_strv_ char **removed = NULL;
+	uint64_t bytes = 0;
+	int r = volume_prune(v, all, labels, &removed, &bytes, err);
+	if (r < 0)
+		return r;
+	if (removed && removed[0]) {
+		printf("Deleted Volumes:\n");
+		for (size_t i = 0; removed[i]; i++)
+			printf("%s\n", removed[i]);
+		printf("\n");
+	}
+	*reclaimed += bytes;
+	return 0;
+}
+
 int cmd_volume_prune(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -396,20 +417,15 @@ int cmd_volume_prune(int argc, char **argv)
 			return 0;
 	}
 	berth_err err = BERTH_ERR_INIT;
-	struct volume_store *v = berth_volumes(&err);
-	if (!v)
-		return berth_fail(&err);
-	_cleanup_strv_ char **removed = NULL;
 	uint64_t reclaimed = 0;
-	if (volume_prune(v, all, labels, &removed, &reclaimed, &err) < 0)
+	if (prune_volumes_labeled(all, labels, &reclaimed, &err) < 0)
 		return berth_fail(&err);
-	if (removed && removed[0]) {
-		printf("Deleted Volumes:\n");
-		for (size_t i = 0; removed[i]; i++)
-			printf("%s\n", removed[i]);
-		printf("\n");
-	}
 	_cleanup_free_ char *hs = human_size((double)reclaimed);
 	printf("Total reclaimed space: %s\n", hs);
 	return 0;
+}
+
+int prune_volumes(bool all, uint64_t *reclaimed, berth_err *err)
+{
+	return prune_volumes_labeled(all, NULL, reclaimed, err);
 }

@@ -66,3 +66,23 @@ int ctr_attach_connect(struct engine *e, const char *id, unsigned flags, berth_e
 	}
 	return fd;
 }
+
+int ctr_attach(struct engine *e, const char *id, unsigned flags, berth_err *err)
+{
+	_cleanup_ctr_row_ struct ctr_row row = { 0 };
+	int r;
+	if ((r = ctr_row_load(e, id, &row, err)) < 0 || (r = ctr_refresh(e, &row, err)) < 0)
+		return r;
+	const char *s = json_string_value(json_object_get(row.state, "Status")) ?: "";
+	if (!strcmp(s, "paused"))
+		return berth_error_code(
+			err, EINVAL, "You cannot attach to a paused container, unpause it first");
+	if (!strcmp(s, "restarting"))
+		return berth_error_code(
+			err, EINVAL,
+			"You cannot attach to a restarting container, wait until it is running");
+	if (strcmp(s, "running"))
+		return berth_error_code(err, EINVAL,
+					"You cannot attach to a stopped container, start it first");
+	return ctr_attach_connect(e, id, flags, err);
+}

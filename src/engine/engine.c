@@ -262,6 +262,19 @@ int ctr_row_save_state(struct engine *e, struct ctr_row *row, berth_err *err)
 	return 0;
 }
 
+int ctr_row_save_host_config(struct engine *e, struct ctr_row *row, berth_err *err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (db_prepare(e->db, "UPDATE containers SET host_config = ? WHERE id = ?", &st, err) < 0)
+		return -EIO;
+	_cleanup_free_ char *s = json_dumps(row->host_config, JSON_COMPACT);
+	sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, row->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(e->db, err, "recording the container's host config");
+	return 0;
+}
+
 int ctr_row_delete(struct engine *e, const char *id, berth_err *err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;

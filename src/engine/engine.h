@@ -34,6 +34,9 @@
  *   ctr_remove()        remove (force: kill first); volumes: its anonymous ones
  *   ctr_rename()
  *   ctr_pause()         freeze (or thaw) every process of a running container
+ *   ctr_stats()         resource usage counters of a container (zeros unless running)
+ *   ctr_update()        change HostConfig resources / restart policy, live when running
+ *   ctr_attach()        an fd on a running container's attach socket (attach_proto.h flags)
  *   ctr_exec_user()     set an exec process's user from USER[:GROUP], resolved
  *                       in the container's own /etc/passwd and /etc/group
  *   ctr_attached_exited() after EXIT on an attach fd opened with take_cleanup:
@@ -53,6 +56,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -107,6 +111,24 @@ int ctr_wait(struct engine *e, const char *id, int timeout_ms, int *exit_code, b
 int ctr_remove(struct engine *e, const char *id, bool force, bool volumes, berth_err *err);
 int ctr_rename(struct engine *e, const char *id, const char *new_name, berth_err *err);
 int ctr_pause(struct engine *e, const char *id, bool pause, berth_err *err);
+
+/* Cumulative counters: two samples give docker's CPU % (cpu delta over
+ * system delta, times the CPUs). */
+struct ctr_stats {
+	bool running;
+	uint64_t cpu_ns;    /* CPU time of the container's cgroup */
+	uint64_t system_ns; /* the host's CPU time since boot (/proc/stat) */
+	unsigned online_cpus;
+	uint64_t mem_usage;      /* without the inactive page cache, as docker */
+	uint64_t mem_limit;      /* the host's memory when unlimited */
+	uint64_t net_rx, net_tx; /* its interfaces but loopback */
+	uint64_t blk_read, blk_write;
+	uint64_t pids;
+};
+int ctr_stats(struct engine *e, const char *id, struct ctr_stats *out, berth_err *err);
+/* changes: HostConfig members to set (Memory, NanoCpus, RestartPolicy...). */
+int ctr_update(struct engine *e, const char *id, json_t *changes, berth_err *err);
+int ctr_attach(struct engine *e, const char *id, unsigned flags, berth_err *err);
 int ctr_exec_user(struct engine *e, const char *id, const char *user, json_t *process,
 		  berth_err *err);
 int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err);

@@ -5,6 +5,7 @@
  *   ctr_row_load()           by full id; -ENOENT "No such container: ID"
  *   ctr_row_free()
  *   ctr_row_save_state()     write back the State JSON and the flags
+ *   ctr_row_save_host_config()  write back the HostConfig JSON (update)
  *   ctr_row_delete()
  *   ctr_dir()/ctr_rundir()   ROOT/containers/ID and RUNROOT/containers/ID
  *   ctr_cgroup_path()        its linux.cgroupsPath, "/berth/ID"
@@ -71,6 +72,7 @@ static inline void cleanup_ctr_rowp(struct ctr_row *r)
 }
 #define _cleanup_ctr_row_ __attribute__((cleanup(cleanup_ctr_rowp)))
 int ctr_row_save_state(struct engine *e, struct ctr_row *row, berth_err *err);
+int ctr_row_save_host_config(struct engine *e, struct ctr_row *row, berth_err *err);
 int ctr_row_delete(struct engine *e, const char *id, berth_err *err);
 
 char *ctr_dir(struct engine *e, const char *id);
