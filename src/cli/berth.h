@@ -92,5 +92,8 @@ int cmd_unpause(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_container_cleanup(int argc, char **argv);
 int cmd_container_prune(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
 
 #endif
