@@ -34,6 +34,7 @@
 #include "image/manifest.h"
 #include "image/store.h"
 #include "image/unpack.h"
+#include "oci/state.h"
 
 #define OPAQUE_XATTR "trusted.overlay.opaque"
 
@@ -242,11 +243,14 @@ void ctr_changes_free(struct ctr_change *c, size_t n)
 	free(c);
 }
 
+/* A container never started has no upper dir yet: an empty one stands in. */
 static int open_upper(struct engine *e, const char *id, berth_err *err)
 {
 	_cleanup_free_ char *dir = ctr_dir(e, id);
 	_cleanup_free_ char *upper = xasprintf("%s/upper", dir);
 	int fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mkdir_parents(upper, 0755) == 0)
+		fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return berth_error_errno(err, "cannot open the container's layer %s", upper);
 	return fd;

@@ -43,6 +43,10 @@ static int mount_stopped(struct engine *e, struct ctr_row *row, berth_err *err)
 	int r = mkdir_parents(base, 0700);
 	if (r < 0)
 		return berth_error(err, -r, "cannot create %s", base);
+	/* A container never started has no layer yet: make it as a start would. */
+	_cleanup_free_ char *upper = xasprintf("%s/upper", dir), *work = xasprintf("%s/work", dir);
+	if ((r = mkdir_parents(upper, 0755)) < 0 || (r = mkdir_parents(work, 0700)) < 0)
+		return berth_error(err, -r, "cannot create the container's layer in %s", dir);
 	_cleanup_free_ char *mnt = xasprintf("%s/%.12s.XXXXXX", base, row->id);
 	if (!mkdtemp(mnt))
 		return berth_error_errno(err, "cannot create %s", mnt);
