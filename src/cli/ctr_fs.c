@@ -297,8 +297,12 @@ static int cp_place(const struct cp_src *s, const char *dest, int dest_dir, int 
 		return berth_error_code(err, ENOENT,
 					"the parent of destination \"%s\" does not exist", dest);
 	_cleanup_free_ char *b = xstrdup(dest);
+	const char *name = basename(b);
+	/* "x/.." names no entry of its parent's (and a tar may not hold it). */
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return berth_error_code(err, EINVAL, "destination \"%s\": not a directory", dest);
 	out->dir = dest_parent;
-	out->as = xstrdup(basename(b));
+	out->as = xstrdup(name);
 	return 0;
 }
 
