@@ -110,5 +110,8 @@ int cmd_port(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_system_prune(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
 
 #endif

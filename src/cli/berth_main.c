@@ -215,6 +215,13 @@ static const struct {
 		  "  -n, --tail string    Number of lines to show from the end of the logs (default \"all\")\n"
 		  "  -t, --timestamps     Show timestamps\n"
 		  "      --until string   Show logs before a timestamp or relative (e.g. 42m)\n" },
+	{ "commit", "  -a, --author string    Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
+		    "  -c, --change list      Apply Dockerfile instruction to the created image\n"
+		    "  -m, --message string   Commit message\n"
+		    "  -p, --pause            Pause container during commit (default true)\n" },
+	{ "cp", "  -a, --archive       Archive mode (copy all uid/gid information)\n"
+		"  -L, --follow-link   Always follow symbol link in SRC_PATH\n"
+		"  -q, --quiet         Suppress progress output during copy\n" },
 	{ "check", "      --fix               Remove what is inconsistent where it can be removed\n"
 		   "  -q, --quiet             Print only the problems\n" },
 	{ "stats", "  -a, --all             Show all containers (default shows just running)\n"
@@ -333,6 +340,14 @@ static const struct command commands[] = {
 	{ "container", "unpause", cmd_unpause, "CONTAINER [CONTAINER...]",
 	  "Unpause all processes within one or more containers" },
 	{ "container", "prune", cmd_container_prune, "[OPTIONS]", "Remove all stopped containers" },
+	{ NULL, "diff", cmd_diff, "CONTAINER", "Inspect changes to files or directories on a container's filesystem" },
+	{ "container", "diff", cmd_diff, "CONTAINER", "Inspect changes to files or directories on a container's filesystem" },
+	{ NULL, "commit", cmd_commit, "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes" },
+	{ "container", "commit", cmd_commit, "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes" },
+	{ NULL, "cp", cmd_cp, "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+	  "Copy files/folders between a container and the local filesystem" },
+	{ "container", "cp", cmd_cp, "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth container cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+	  "Copy files/folders between a container and the local filesystem" },
 	{ "container", "cleanup", cmd_container_cleanup, "ID", NULL },
 	{ "container", "healthcheck", cmd_container_healthcheck, "ID", NULL },
 	{ "image", "ls", cmd_images, "[OPTIONS] [REPOSITORY[:TAG]]", "List images" },

@@ -195,8 +195,8 @@ static bool mode_is(json_t *hc, const char *key, const char *want)
 
 /* The overlay: image layers below (relative to layers/, so that many fit in
  * a page of mount options), the container's upper dir on top. */
-static int mount_rootfs(struct engine *e, struct ctr_row *row, const char *dir, const char *rootfs,
-			berth_err *err)
+int ctr_mount_rootfs(struct engine *e, struct ctr_row *row, const char *dir, const char *rootfs,
+		     berth_err *err)
 {
 	_cleanup_strv_ char **lower = image_store_layer_dirs(e->store, row->image_id, err);
 	if (!lower)
@@ -290,7 +290,7 @@ static int prepare(struct engine *e, struct ctr_row *row, struct start_plan *p, 
 		snprintf(hostname, sizeof(hostname), "%.12s", row->id);
 	if ((r = write_etc_files(e, row, hostname, host_net, err)) < 0)
 		return r;
-	if ((r = mount_rootfs(e, row, p->dir, rootfs, err)) < 0)
+	if ((r = ctr_mount_rootfs(e, row, p->dir, rootfs, err)) < 0)
 		return r;
 	if ((r = mounts_copy_up(row->mounts, rootfs, err)) < 0 ||
 	    !(p->spec = ctr_spec(e, row, p, rootfs, hostname, err))) {

@@ -47,6 +47,11 @@
  *   ctr_healthcheck()   one probe of the container's health check, recorded in
  *                       State.Health (what `berth container healthcheck` runs for
  *                       the monitor)
+ *   ctr_changes()       what it changed in its image's filesystem, as `docker diff`
+ *                       lists it (sorted by path)
+ *   ctr_commit()        an image of its image plus its changes as one layer
+ *   ctr_cp_open()       its filesystem as a directory fd (mounting it while the
+ *                       container is stopped); ctr_cp_close() undoes that
  *   ctr_monitor_exited() what `berth container cleanup` does when a
  *                       monitor saw its container exit: record the exit, clean,
  *                       then remove (--rm) or restart (the restart policy)
@@ -131,6 +136,25 @@ int ctr_update(struct engine *e, const char *id, json_t *changes, berth_err *err
 int ctr_attach(struct engine *e, const char *id, unsigned flags, berth_err *err);
 int ctr_exec_user(struct engine *e, const char *id, const char *user, json_t *process,
 		  berth_err *err);
+struct ctr_change {
+	char kind; /* 'A', 'C' or 'D' */
+	char *path;
+};
+int ctr_changes(struct engine *e, const char *id, struct ctr_change **out, size_t *n,
+		berth_err *err);
+void ctr_changes_free(struct ctr_change *c, size_t n);
+struct ctr_commit_opts {
+	const char *author;
+	const char *comment;
+	const char *const *changes; /* Dockerfile instructions (`commit -c`), NULL-terminated */
+	const char *tag;            /* canonical ref, or NULL */
+	bool pause;                 /* freeze a running container while its layer is packed */
+};
+int ctr_commit(struct engine *e, const char *id, const struct ctr_commit_opts *o, char **image_id,
+	       berth_err *err);
+struct ctr_fs;
+int ctr_cp_open(struct engine *e, const char *id, struct ctr_fs **out, int *rootfd, berth_err *err);
+void ctr_cp_close(struct ctr_fs *fs);
 int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err);
 int ctr_healthcheck(struct engine *e, const char *id, berth_err *err);
 int ctr_restore_all(struct engine *e, char ***started, berth_err *err);

@@ -13,6 +13,7 @@
  *   ctr_monitor_alive()      is its monitor's lock held? (the monitor or its exit command lives)
  *   ctr_read_exit()          RUNROOT/containers/ID/exit: code and time, -ENOENT when absent
  *   ctr_refresh()            reconcile the row with the monitor (engine.h)
+ *   ctr_mount_rootfs()       mount its overlay (image layers + upper/work in dir) at rootfs
  *   ctr_cleanup()            after the container's init is gone: runtime state,
  *                            mount, run dir; records the exit in the row
  *   ctr_restart_in_place()   the restart policy's start: the calling exit command
@@ -82,6 +83,8 @@ int ctr_lock(struct engine *e, const char *id, berth_err *err);
 bool ctr_monitor_alive(struct engine *e, const char *id);
 int ctr_read_exit(struct engine *e, const char *id, int *code, int64_t *when_ns);
 int ctr_refresh(struct engine *e, struct ctr_row *row, berth_err *err);
+int ctr_mount_rootfs(struct engine *e, struct ctr_row *row, const char *dir, const char *rootfs,
+		     berth_err *err);
 int ctr_cleanup(struct engine *e, struct ctr_row *row, berth_err *err);
 void ctr_set_state(struct ctr_row *row, const char *status);
 int ctr_restart_in_place(struct engine *e, struct ctr_row *row, berth_err *err);

@@ -26,11 +26,17 @@
  *                     with Dockerfile-like changes applied to the config
  *                     (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME,
  *                     WORKDIR, STOPSIGNAL, ONBUILD as `docker import -c`)
+ *   image_config_apply_changes()  those changes on a container config (also
+ *                     for `commit -c`)
+ *   image_config_docker_order()   a container config with its fields in the
+ *                     order Docker writes them, its maps' keys sorted
  */
 #ifndef BERTH_IMAGE_ARCHIVE_H
 #define BERTH_IMAGE_ARCHIVE_H
 
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "common/error.h"
 
@@ -49,5 +55,7 @@ int image_save(struct image_store *s, const char *const *names, size_t n,
  * history comment, or NULL. tag: a canonical ref to point at it, or NULL. */
 int image_import(struct image_store *s, int fd, const char *const *changes, const char *message,
 		 const char *tag, char **image_id, berth_err *err);
+int image_config_apply_changes(json_t *cfg, const char *const *changes, berth_err *err);
+json_t *image_config_docker_order(json_t *cc);
 
 #endif

@@ -499,7 +499,7 @@ static int apply_change(struct changer *ch, const char *line, berth_err *err)
 
 /* The container config in the order Docker writes it: container.Config's
  * fields in struct order, its maps' keys sorted. */
-static json_t *docker_order(json_t *cc)
+json_t *image_config_docker_order(json_t *cc)
 {
 	static const char *const fields[] = {
 		"User",       "ExposedPorts", "Env",     "Cmd",    "Volumes",
@@ -516,7 +516,7 @@ static json_t *docker_order(json_t *cc)
 }
 
 /* Each change may hold several lines, as a Dockerfile fragment. */
-static int apply_changes(json_t *cfg, const char *const *changes, berth_err *err)
+int image_config_apply_changes(json_t *cfg, const char *const *changes, berth_err *err)
 {
 	struct changer ch = { .cfg = cfg };
 	for (size_t i = 0; changes && changes[i]; i++) {
@@ -639,7 +639,7 @@ int image_import(struct image_store *s, int fd, const char *const *changes, cons
 		return -ELIBACC;
 	/* The changes first: a bad one costs no read of the tarball. */
 	_cleanup_json_ json_t *cc = json_object();
-	int r = apply_changes(cc, changes, err);
+	int r = image_config_apply_changes(cc, changes, err);
 	if (r < 0)
 		return r;
 	char layer[IMAGE_DIGEST_BUF];
@@ -658,7 +658,7 @@ int image_import(struct image_store *s, int fd, const char *const *changes, cons
 	json_object_set_new(cfg, "created", json_string(created));
 	if (message && *message)
 		json_object_set_new(cfg, "comment", json_string(message));
-	json_object_set_new(cfg, "config", docker_order(cc));
+	json_object_set_new(cfg, "config", image_config_docker_order(cc));
 	json_object_set_new(cfg, "rootfs",
 			    json_pack("{s:s, s:[s]}", "type", "layers", "diff_ids", layer));
 	json_t *hist = json_pack("{s:s}", "created", created);

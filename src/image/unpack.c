@@ -590,6 +590,7 @@ struct unpacker {
 	bool cache_stale;
 	struct dir_time *dirs;
 	size_t ndirs, dirs_cap;
+	unsigned flags; /* LAYER_EXTRACT_* (0 for a layer) */
 	berth_err *err;
 };
 
@@ -709,6 +710,10 @@ static int entry_owner(struct unpacker *u, struct archive_entry *e, uid_t *uid, 
 					u->entry, (long long)id_u, (long long)id_g);
 	*uid = (uid_t)id_u;
 	*gid = (gid_t)id_g;
+	if (u->flags & LAYER_EXTRACT_OWN) {
+		*uid = geteuid();
+		*gid = getegid();
+	}
 	return 0;
 }
 
@@ -1057,7 +1062,7 @@ static int unpack_entry(struct unpacker *u, struct archive_entry *e)
 		defer_dir_time(u, "", e);
 		return 0;
 	}
-	if (in_aufs_meta(u->path.buf))
+	if (in_aufs_meta(u->path.buf) && !(u->flags & LAYER_EXTRACT_PLAIN))
 		return 0; /* AUFS bookkeeping (.wh..wh.plnk/...): nothing for overlay */
 	_cleanup_free_ char *path = xstrdup(u->path.buf);
 	const char *parent_path;
@@ -1066,7 +1071,7 @@ static int unpack_entry(struct unpacker *u, struct archive_entry *e)
 	if (parent < 0)
 		return parent;
 
-	if (!strncmp(name, WH_PREFIX, strlen(WH_PREFIX)))
+	if (!strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) && !(u->flags & LAYER_EXTRACT_PLAIN))
 		return unpack_whiteout(u, parent, name);
 	if (hardlink)
 		return unpack_hardlink(u, hardlink, parent, name, path);
@@ -1166,8 +1171,8 @@ static int unpack_all(struct unpacker *u, struct layer_unpack_stats *st)
 	return set_dir_times(u);
 }
 
-int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_unpack_stats *st,
-		 berth_err *err)
+static int unpack_fd(int fd, int dirfd, unsigned flags, char diffid[IMAGE_DIGEST_BUF],
+		     struct layer_unpack_stats *st, berth_err *err)
 {
 	if (lazy_archive_load(err) < 0)
 		return -ELIBACC;
@@ -1188,6 +1193,7 @@ int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_
 			      .link = STRBUF_INIT,
 			      .last = STRBUF_INIT,
 			      .cache_fd = -1,
+			      .flags = flags,
 			      .err = err };
 	u.root_rd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (u.root_rd < 0)
@@ -1215,6 +1221,18 @@ int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_
 	return r < 0 ? r : 0;
 }
 
+int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_unpack_stats *st,
+		 berth_err *err)
+{
+	return unpack_fd(fd, dirfd, 0, diffid, st, err);
+}
+
+int layer_extract(int fd, int dirfd, unsigned flags, berth_err *err)
+{
+	char diffid[IMAGE_DIGEST_BUF];
+	return unpack_fd(fd, dirfd, flags, diffid, NULL, err);
+}
+
 /* --- packing a directory ------------------------------------------------------------ */
 
 struct link_seen {
@@ -1232,6 +1250,8 @@ struct packer {
 	void *links;     /* tsearch tree of struct link_seen */
 	struct strbuf path;
 	uint8_t *buf;
+	const char *top_as;         /* the name of the first entry packed, or NULL */
+	const char *const *exclude; /* paths relative to the top not to pack */
 	berth_err *err;
 };
 
@@ -1397,17 +1417,25 @@ static int pack_one(struct packer *p, int dirfd, const char *name)
 		return pack_error(p, errno, "stat");
 	if (S_ISSOCK(st.st_mode))
 		return 0;
+	const char *as = p->top_as ? p->top_as : name;
+	p->top_as = NULL;
 	size_t base = p->path.len;
 	if (p->path.len)
 		strbuf_addch(&p->path, '/');
 	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
 		/* An overlay whiteout: ".wh.NAME" in the tar. */
-		strbuf_addf(&p->path, WH_PREFIX "%s", name);
+		strbuf_addf(&p->path, WH_PREFIX "%s", as);
 		int r = pack_marker(p, p->path.buf, &st);
 		strbuf_setlen(&p->path, base);
 		return r;
 	}
-	strbuf_addstr(&p->path, name);
+	strbuf_addstr(&p->path, as);
+	for (size_t i = 0; p->exclude && p->exclude[i]; i++) {
+		if (!strcmp(p->exclude[i], p->path.buf)) {
+			strbuf_setlen(&p->path, base);
+			return 0;
+		}
+	}
 
 	struct archive_entry *e = archive_entry_new();
 	if (!e)
@@ -1543,12 +1571,15 @@ static int pack_dir(struct packer *p, int dirfd)
 	return 0;
 }
 
-int layer_pack(int dirfd, int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size,
-	       berth_err *err)
+/* name NULL: the contents of dirfd, else the entry name in dirfd packed as as. */
+static int pack_fd(int dirfd, const char *name, const char *as, const char *const *exclude,
+		   int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size, berth_err *err)
 {
 	if (lazy_archive_load(err) < 0)
 		return -ELIBACC;
-	struct packer p = { .outfd = outfd, .path = STRBUF_INIT, .err = err };
+	struct packer p = {
+		.outfd = outfd, .path = STRBUF_INIT, .top_as = as, .exclude = exclude, .err = err
+	};
 	p.a = archive_write_new();
 	if (!p.a)
 		return berth_error_code(err, ENOMEM, "packing a layer: libarchive");
@@ -1561,7 +1592,7 @@ int layer_pack(int dirfd, int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *ta
 	    archive_write_open(p.a, &p, NULL, pack_write, NULL) != ARCHIVE_OK)
 		r = pack_archive_error(&p);
 	if (r == 0)
-		r = pack_dir(&p, dirfd);
+		r = name ? pack_one(&p, dirfd, name) : pack_dir(&p, dirfd);
 	if (r == 0 && archive_write_close(p.a) != ARCHIVE_OK)
 		r = pack_archive_error(&p);
 	archive_write_free(p.a);
@@ -1575,6 +1606,24 @@ int layer_pack(int dirfd, int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *ta
 	strbuf_release(&p.path);
 	free(p.buf);
 	return r;
+}
+
+int layer_pack(int dirfd, int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size,
+	       berth_err *err)
+{
+	return pack_fd(dirfd, NULL, NULL, NULL, outfd, diffid, tar_size, err);
+}
+
+int layer_pack_excluding(int dirfd, const char *const *exclude, int outfd,
+			 char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size, berth_err *err)
+{
+	return pack_fd(dirfd, NULL, NULL, exclude, outfd, diffid, tar_size, err);
+}
+
+int layer_pack_entry(int dirfd, const char *name, const char *as, int outfd, berth_err *err)
+{
+	char diffid[IMAGE_DIGEST_BUF];
+	return pack_fd(dirfd, name, as, NULL, outfd, diffid, NULL, err);
 }
 
 /* --- gzip ----------------------------------------------------------------------- */

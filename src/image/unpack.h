@@ -24,6 +24,12 @@
  *   layer_pack()     write dirfd (an overlay upper dir or an unpacked layer)
  *                    as a tar to outfd, overlay whiteouts back to .wh. names;
  *                    returns the DiffID of the tar written (uncompressed)
+ *   layer_pack_excluding() the same, leaving out the given paths (relative, no
+ *                    leading "/": what `commit` must not keep)
+ *   layer_pack_entry() one entry of dirfd (recursively), its top renamed to as
+ *                    (NULL: its own name): what `cp` sends
+ *   layer_extract()  unpack a tar into an existing directory for `cp`: flags say
+ *                    whether owners are the tar's and whether .wh. names mean whiteouts
  *   layer_compress_gzip() gzip a stream fd->fd, returning the sha256 digest and
  *                    size of the compressed output (for blobs)
  */
@@ -46,6 +52,14 @@ int layer_unpack(int fd, int dirfd, char diffid[IMAGE_DIGEST_BUF], struct layer_
 		 berth_err *err);
 int layer_pack(int dirfd, int outfd, char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size,
 	       berth_err *err);
+int layer_pack_excluding(int dirfd, const char *const *exclude, int outfd,
+			 char diffid[IMAGE_DIGEST_BUF], uint64_t *tar_size, berth_err *err);
+int layer_pack_entry(int dirfd, const char *name, const char *as, int outfd, berth_err *err);
+/* The caller's uid/gid own what is made, not the tar's. */
+#define LAYER_EXTRACT_OWN 0x1
+/* ".wh." names are files like any other. */
+#define LAYER_EXTRACT_PLAIN 0x2
+int layer_extract(int fd, int dirfd, unsigned flags, berth_err *err);
 int layer_compress_gzip(int infd, int outfd, char digest[IMAGE_DIGEST_BUF], uint64_t *size,
 			berth_err *err);
 
