@@ -30,7 +30,7 @@ setup_file() {
 	rootfs=$(debian_rootfs) || return 1
 	tar -C "$rootfs" -c . | "${b[@]}" import - berth-test/debian:12 >/dev/null || return 1
 	"${b[@]}" run --name build --network host berth-test/debian:12 sh -c \
-		'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -qq -y --no-install-recommends mariadb-server mariadb-client >/dev/null && rm -rf /var/lib/apt/lists/*' \
+		'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -qq -y --no-install-recommends mariadb-server mariadb-client >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*' \
 		>"$WROOT/build.log" 2>&1 || { cat "$WROOT/build.log" >&2; return 1; }
 	"${b[@]}" commit -c 'CMD ["mariadbd", "--user=mysql"]' -c 'STOPSIGNAL SIGTERM' build berth-test/mariadb:10 >/dev/null || return 1
 	"${b[@]}" rm build >/dev/null || return 1
