@@ -230,9 +230,69 @@ int ctr_mount_rootfs(struct engine *e, struct ctr_row *row, const char *dir, con
 	return r;
 }
 
+/* --ipc shareable: /dev/shm is a tmpfs on the host (ROOT/containers/ID/shm),
+ * so that containers joining its IPC namespace can bind it too. */
+static int mount_shareable_shm(struct engine *e, struct ctr_row *row, berth_err *err)
+{
+	if (!mode_is(row->host_config, "IpcMode", "shareable"))
+		return 0;
+	_cleanup_free_ char *shm = ctr_shm_path(e, row->id);
+	json_int_t size = json_integer_value(json_object_get(row->host_config, "ShmSize"));
+	_cleanup_free_ char *opts =
+		xasprintf("mode=1777,size=%lld", (long long)(size > 0 ? size : 64LL << 20));
+	if (mkdir(shm, 0755) < 0 && errno != EEXIST)
+		return berth_error_errno(err, "cannot create %s", shm);
+	if (mount("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return berth_error_errno(err, "cannot mount the shareable /dev/shm at %s", shm);
+	return 0;
+}
+
+/* --network/--pid/--ipc container:X: the namespace of X's init, which must run. */
+static int joined_ns(struct engine *e, json_t *host_config, const char *key, const char *ns,
+		     const char *what, char **path, char **shm, berth_err *err)
+{
+	const char *mode = json_string_value(json_object_get(host_config, key));
+	if (!mode || strncmp(mode, "container:", 10) != 0)
+		return 0;
+	_cleanup_free_ char *id = NULL;
+	_cleanup_ctr_row_ struct ctr_row other = { 0 };
+	int r;
+	if ((r = ctr_resolve(e, mode + 10, &id, err)) < 0 ||
+	    (r = ctr_row_load(e, id, &other, err)) < 0 || (r = ctr_refresh(e, &other, err)) < 0)
+		return r;
+	pid_t pid = (pid_t)json_integer_value(json_object_get(other.state, "Pid"));
+	const char *st = json_string_value(json_object_get(other.state, "Status")) ?: "";
+	if (!other.id || strcmp(st, "running") != 0 || pid <= 0)
+		return berth_error_code(err, EINVAL,
+					"cannot join %s of a non running container: %s", what,
+					mode + 10);
+	if (shm) {
+		/* Its /dev/shm is only reachable when it lives on the host (shareable). */
+		if (!mode_is(other.host_config, "IpcMode", "shareable"))
+			return berth_error_code(err, EINVAL,
+						"cannot join IPC of container %s: non-shareable "
+						"IPC (hint: use --ipc "
+						"shareable for the donor container)",
+						mode + 10);
+		*shm = ctr_shm_path(e, other.id);
+	}
+	*path = xasprintf("/proc/%d/ns/%s", (int)pid, ns);
+	return 0;
+}
+
 static json_t *ctr_spec(struct engine *e, struct ctr_row *row, struct start_plan *p,
 			const char *rootfs, const char *hostname, berth_err *err)
 {
+	_cleanup_free_ char *netns = NULL, *pidns = NULL, *ipcns = NULL, *shm = NULL;
+	if (joined_ns(e, row->host_config, "NetworkMode", "net", "network", &netns, NULL, err) <
+		    0 ||
+	    joined_ns(e, row->host_config, "PidMode", "pid", "PID namespace", &pidns, NULL, err) <
+		    0 ||
+	    joined_ns(e, row->host_config, "IpcMode", "ipc", "IPC namespace", &ipcns, &shm, err) <
+		    0)
+		return NULL;
+	if (mode_is(row->host_config, "IpcMode", "shareable"))
+		shm = ctr_shm_path(e, row->id);
 	_cleanup_json_ json_t *image_config = engine_image_config(e, row->image_id, err);
 	if (!image_config)
 		return NULL;
@@ -251,6 +311,10 @@ static json_t *ctr_spec(struct engine *e, struct ctr_row *row, struct start_plan
 		.resolv_path = resolv,
 		.init_path = e->init,
 		.cgroups_path = cgpath,
+		.netns_path = netns,
+		.pidns_path = pidns,
+		.ipcns_path = ipcns,
+		.shm_path = shm,
 	};
 	json_t *spec = NULL;
 	spec_generate(config, row->host_config, image_config, &ctx, &spec, err);
@@ -292,6 +356,10 @@ static int prepare(struct engine *e, struct ctr_row *row, struct start_plan *p, 
 		return r;
 	if ((r = ctr_mount_rootfs(e, row, p->dir, rootfs, err)) < 0)
 		return r;
+	if ((r = mount_shareable_shm(e, row, err)) < 0) {
+		umount2(rootfs, MNT_DETACH);
+		return r;
+	}
 	if ((r = mounts_copy_up(row->mounts, rootfs, err)) < 0 ||
 	    !(p->spec = ctr_spec(e, row, p, rootfs, hostname, err))) {
 		umount2(rootfs, MNT_DETACH);

@@ -57,6 +57,9 @@ int ctr_cleanup(struct engine *e, struct ctr_row *row, berth_err *err)
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", run);
 	if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
 		return berth_error_errno(err, "cannot unmount %s", rootfs);
+	_cleanup_free_ char *shm = ctr_shm_path(e, row->id);
+	if (umount2(shm, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return berth_error_errno(err, "cannot unmount %s", shm);
 	_cleanup_close_ int fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

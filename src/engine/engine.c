@@ -122,6 +122,11 @@ char *ctr_rundir(struct engine *e, const char *id)
 	return xasprintf("%s/containers/%s", e->runroot, id);
 }
 
+char *ctr_shm_path(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s/shm", e->root, id);
+}
+
 char *ctr_cgroup_path(const char *id)
 {
 	return xasprintf("/berth/%s", id);

@@ -8,6 +8,7 @@
  *   ctr_row_save_host_config()  write back the HostConfig JSON (update)
  *   ctr_row_delete()
  *   ctr_dir()/ctr_rundir()   ROOT/containers/ID and RUNROOT/containers/ID
+ *   ctr_shm_path()           ROOT/containers/ID/shm, its /dev/shm with --ipc shareable
  *   ctr_cgroup_path()        its linux.cgroupsPath, "/berth/ID"
  *   ctr_lock()               flock RUNROOT/locks/ID: one lifecycle change at a time
  *   ctr_monitor_alive()      is its monitor's lock held? (the monitor or its exit command lives)
@@ -79,6 +80,7 @@ int ctr_row_delete(struct engine *e, const char *id, berth_err *err);
 char *ctr_dir(struct engine *e, const char *id);
 char *ctr_rundir(struct engine *e, const char *id);
 char *ctr_cgroup_path(const char *id);
+char *ctr_shm_path(struct engine *e, const char *id);
 int ctr_lock(struct engine *e, const char *id, berth_err *err);
 bool ctr_monitor_alive(struct engine *e, const char *id);
 int ctr_read_exit(struct engine *e, const char *id, int *code, int64_t *when_ns);

@@ -33,9 +33,11 @@ setup() {
 	berth_cgroups >"$TEST_TMP/cgroups.before"
 }
 
-# The cgroup directories of berth containers on this host (all hierarchies).
+# The cgroup directories of berth's containers on this host (all hierarchies;
+# 64-hex names: not the runtime tests' own containers).
 berth_cgroups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/berth/*' 2>/dev/null | sort
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/berth/*' 2>/dev/null |
+		grep -E '/[0-9a-f]{64}$' | sort || true
 }
 
 teardown() {
@@ -324,7 +326,7 @@ assert_no_leaks() {
 	# their mounts go, and the runroot is empty again
 	for c in always plain; do kill -9 "$(b inspect -f '{{.State.Pid}}' $c)"; done
 	pkill -9 -f "berth-monitor .*$RUN/containers/" || true
-	awk -v r="$RUN/" '$5 ~ "^"r {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	awk -v r="$RUN/" '$5 ~ "^"r {print $5}' /proc/self/mountinfo | sort -ru | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$RUN"
 	run -0 b ps -a --format '{{.Names}} {{.State}}'
 	[[ "$output" == *"always exited"* ]]
@@ -336,5 +338,21 @@ assert_no_leaks() {
 	run -0 b start plain
 	run -0 b exec plain true
 	run -0 b rm -f always plain stopped
+	assert_no_leaks
+}
+
+@test "--pid, --ipc and --network container:X join X's namespaces; --ipc needs a shareable donor" {
+	run -0 b run -d --name donor --ipc shareable bb:test sh -c 'echo from-donor >/dev/shm/x; exec sleep 60'
+	for _ in $(seq 50); do b exec donor test -f /dev/shm/x && break; sleep 0.1; done
+	run -0 b run --rm --pid container:donor --ipc container:donor --network container:donor bb:test \
+		sh -c 'echo $(cat /proc/1/cmdline | tr "\0" " "); cat /dev/shm/x'
+	[ "${lines[0]}" = "sleep 60" ]
+	[ "${lines[1]}" = from-donor ]
+	run -0 b run -d --name private bb:test sleep 60
+	run -125 b run --rm --ipc container:private bb:test true
+	[[ "$output" == *"non-shareable IPC"* ]]
+	run -125 b run --rm --pid container:nosuch bb:test true
+	[[ "$output" == *"No such container: nosuch"* ]]
+	run -0 b rm -f donor private
 	assert_no_leaks
 }

@@ -42,7 +42,7 @@ setup_file() {
 teardown_file() {
 	"$BERTH" --root "$WROOT/root" --runroot "$WRUN" ps -aq 2>/dev/null |
 		xargs -r "$BERTH" --root "$WROOT/root" --runroot "$WRUN" rm -f >/dev/null 2>&1 || true
-	awk -v t="$WROOT/" '$5 ~ "^"t {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	awk -v t="$WROOT/" '$5 ~ "^"t {print $5}' /proc/self/mountinfo | sort -ru | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$WROOT"
 }
 
