@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,8 +71,23 @@ static int image_for(const struct create_request *r, char **image_id, berth_err 
 	return image_store_resolve(s, r->image, image_id, err);
 }
 
+/* docker run -t: the container's terminal starts at our terminal's size
+ * (HostConfig.ConsoleSize), before its first program asks for it. */
+static void console_size(struct create_request *r)
+{
+	struct winsize ws;
+	if (!json_is_true(json_object_get(r->config, "Tty")) ||
+	    (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 &&
+	     ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0) ||
+	    !ws.ws_row)
+		return;
+	json_object_set_new(r->host_config, "ConsoleSize",
+			    json_pack("[i,i]", ws.ws_row, ws.ws_col));
+}
+
 static int create_from(struct create_request *r, struct engine **e, char **id, berth_err *err)
 {
+	console_size(r);
 	_cleanup_free_ char *image_id = NULL;
 	int rc;
 	if ((rc = image_for(r, &image_id, err)) < 0)

@@ -356,3 +356,16 @@ assert_no_leaks() {
 	run -0 b rm -f donor private
 	assert_no_leaks
 }
+
+@test "run -it: a terminal of the caller's size, typed input, ctrl-p ctrl-q detaches" {
+	run -7 timeout 30 script -qec "stty cols 91 rows 33; $BERTH --root $ROOT --runroot $RUN run -it --rm bb:test sh -c 'tty; stty size; exit 7'" /dev/null
+	[[ "$output" == *"/dev/pts/0"* ]]
+	[[ "$output" == *"33 91"* ]]
+	run -0 bash -c "(sleep 1; printf 'echo typed-\$((6*7))\nexit\n') | timeout 30 script -qec '$BERTH --root $ROOT --runroot $RUN run -it --rm bb:test sh' /dev/null"
+	[[ "$output" == *"typed-42"* ]]
+	run -0 bash -c "(sleep 1; printf '\020\021') | timeout 30 script -qec '$BERTH --root $ROOT --runroot $RUN run -it --name det bb:test sh' /dev/null"
+	run -0 b ps --format '{{.Names}} {{.State}}'
+	[ "$output" = "det running" ]
+	run -0 b rm -f det
+	assert_no_leaks
+}
