@@ -10,15 +10,12 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-BUILD=${BERTH_BUILD_DIR:-$BATS_TEST_DIRNAME/../../build}
-BERTH=$BUILD/src/cli/berth
+load container-helpers
 
 setup_file() {
-	export IMGDIR
-	IMGDIR=$(mktemp -d /tmp/berth-fs-img.XXXXXX)
-	busybox_rootfs "$IMGDIR/rootfs"
+	image_rootfs_begin
 	echo original >"$IMGDIR/rootfs/etc/motd"
-	tar -C "$IMGDIR/rootfs" -cf "$IMGDIR/rootfs.tar" .
+	image_rootfs_end
 }
 
 teardown_file() {
@@ -26,26 +23,12 @@ teardown_file() {
 }
 
 setup() {
-	common_setup
-	ROOT=$TEST_TMP/root
-	RUN=$TEST_TMP/run
+	container_setup
 	HOST=$TEST_TMP/host
 	mkdir -p "$HOST"
-	b import -c 'CMD ["/bin/sh"]' "$IMGDIR/rootfs.tar" bb:test >/dev/null
 }
 
-teardown() {
-	if [ -x "$BERTH" ] && [ -d "$ROOT" ]; then
-		"$BERTH" --root "$ROOT" --runroot "$RUN" ps -aq 2>/dev/null | while read -r c; do
-			"$BERTH" --root "$ROOT" --runroot "$RUN" rm -f "$c" >/dev/null 2>&1 || true
-		done
-	fi
-	common_teardown
-}
-
-b() {
-	"$BERTH" --root "$ROOT" --runroot "$RUN" "$@"
-}
+teardown() { container_teardown; }
 
 # Nothing of cp's temporary mounts is left behind.
 assert_no_mounts() {
@@ -55,13 +38,6 @@ assert_no_mounts() {
 	fi
 }
 
-wait_running() {
-	for _ in $(seq 100); do
-		[ "$(b inspect -f '{{.State.Status}}' "$1" 2>/dev/null)" = running ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 @test "diff: added, changed and deleted paths, sorted, for a stopped container" {
 	run -0 b run --name c1 bb:test sh -c 'echo new >/etc/new; echo changed >/etc/motd; rm /bin/false; mkdir -p /tmp/d; echo x >/tmp/d/f'

@@ -8,39 +8,19 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-BUILD=${BERTH_BUILD_DIR:-$BATS_TEST_DIRNAME/../../build}
-BERTH=$BUILD/src/cli/berth
+load container-helpers
 
 setup_file() {
-	export IMGDIR
-	IMGDIR=$(mktemp -d /tmp/berth-info-img.XXXXXX)
-	busybox_rootfs "$IMGDIR/rootfs"
-	tar -C "$IMGDIR/rootfs" -cf "$IMGDIR/rootfs.tar" .
+	image_rootfs_begin
+	image_rootfs_end
 }
 
 teardown_file() {
 	rm -rf "$IMGDIR"
 }
 
-setup() {
-	common_setup
-	ROOT=$TEST_TMP/root
-	RUN=$TEST_TMP/run
-	b import -c 'CMD ["/bin/sh"]' "$IMGDIR/rootfs.tar" bb:test >/dev/null
-}
-
-teardown() {
-	if [ -x "$BERTH" ] && [ -d "$ROOT" ]; then
-		"$BERTH" --root "$ROOT" --runroot "$RUN" ps -aq 2>/dev/null | while read -r c; do
-			"$BERTH" --root "$ROOT" --runroot "$RUN" rm -f "$c" >/dev/null 2>&1 || true
-		done
-	fi
-	common_teardown
-}
-
-b() {
-	"$BERTH" --root "$ROOT" --runroot "$RUN" "$@"
-}
+setup() { container_setup; }
+teardown() { container_teardown; }
 
 # The memory limit of the cgroup a host pid is in, read from the cgroup fs.
 memory_limit_of() {

@@ -9,67 +9,21 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-BUILD=${BERTH_BUILD_DIR:-$BATS_TEST_DIRNAME/../../build}
-BERTH=$BUILD/src/cli/berth
+load container-helpers
 
 setup_file() {
-	export IMGDIR
-	IMGDIR=$(mktemp -d /tmp/berth-ctr-img.XXXXXX)
-	busybox_rootfs "$IMGDIR/rootfs"
+	image_rootfs_begin
 	printf '#!/bin/sh\necho not executable\n' >"$IMGDIR/rootfs/bin/noexec"
 	chmod 644 "$IMGDIR/rootfs/bin/noexec"
-	tar -C "$IMGDIR/rootfs" -cf "$IMGDIR/rootfs.tar" .
+	image_rootfs_end
 }
 
 teardown_file() {
 	rm -rf "$IMGDIR"
 }
 
-setup() {
-	common_setup
-	ROOT=$TEST_TMP/root
-	RUN=$TEST_TMP/run
-	b import -c 'CMD ["/bin/sh"]' "$IMGDIR/rootfs.tar" bb:test >/dev/null
-	berth_cgroups >"$TEST_TMP/cgroups.before"
-}
-
-# The cgroup directories of berth's containers on this host (all hierarchies;
-# 64-hex names: not the runtime tests' own containers).
-berth_cgroups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/berth/*' 2>/dev/null |
-		grep -E '/[0-9a-f]{64}$' | sort || true
-}
-
-teardown() {
-	# Whatever a failed test left running: stop it through berth first.
-	if [ -x "$BERTH" ] && [ -d "$ROOT" ]; then
-		"$BERTH" --root "$ROOT" --runroot "$RUN" ps -aq 2>/dev/null | while read -r c; do
-			"$BERTH" --root "$ROOT" --runroot "$RUN" rm -f "$c" >/dev/null 2>&1 || true
-		done
-	fi
-	common_teardown
-}
-
-b() {
-	"$BERTH" --root "$ROOT" --runroot "$RUN" "$@"
-}
-
-# Nothing of this test's containers is left on the host.
-assert_no_leaks() {
-	run -0 b ps -aq
-	[ -z "$output" ] || { echo "containers left: $output"; return 1; }
-	if grep -q " $RUN/" /proc/self/mountinfo; then
-		grep " $RUN/" /proc/self/mountinfo
-		return 1
-	fi
-	local left
-	left=$(berth_cgroups | comm -13 "$TEST_TMP/cgroups.before" -)
-	[ -z "$left" ] || { echo "cgroups left: $left"; return 1; }
-	if pgrep -f "berth-monitor .* $RUN/" >/dev/null; then
-		pgrep -af "berth-monitor"
-		return 1
-	fi
-}
+setup() { container_setup; }
+teardown() { container_teardown; }
 
 @test "run: attached output, stdout and stderr apart, the container's exit code" {
 	run --separate-stderr b run --rm bb:test sh -c 'echo out; echo err >&2; exit 3'

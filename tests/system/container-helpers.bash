@@ -1,0 +1,76 @@
+# container-helpers.bash - what the `berth` container tests share (load it
+# after helpers): each test gets its own --root and --runroot in its temp dir
+# and the image bb:test, a busybox rootfs imported with `berth import`.
+#
+#   image_rootfs_begin       setup_file, part 1: $IMGDIR/rootfs, a busybox root to add to
+#   image_rootfs_end         setup_file, part 2: pack it as $IMGDIR/rootfs.tar
+#   container_setup          setup: ROOT, RUN, the image bb:test, the host's berth cgroups noted
+#   container_teardown       teardown: remove what a failed test left, then common_teardown
+#   b ARGS...                berth with this test's --root and --runroot
+#   wait_running NAME        until NAME's state is running (5 s at most)
+#   berth_cgroups            the cgroup dirs of berth containers on this host (64-hex names)
+#   assert_no_leaks          no container, mount, cgroup or monitor of this test is left
+
+BUILD=${BERTH_BUILD_DIR:-$BATS_TEST_DIRNAME/../../build}
+BERTH=$BUILD/src/cli/berth
+
+image_rootfs_begin() {
+	export IMGDIR
+	IMGDIR=$(mktemp -d /tmp/berth-ctr-img.XXXXXX)
+	busybox_rootfs "$IMGDIR/rootfs"
+}
+
+image_rootfs_end() {
+	tar -C "$IMGDIR/rootfs" -cf "$IMGDIR/rootfs.tar" .
+}
+
+container_setup() {
+	common_setup
+	ROOT=$TEST_TMP/root
+	RUN=$TEST_TMP/run
+	b import -c 'CMD ["/bin/sh"]' "$IMGDIR/rootfs.tar" bb:test >/dev/null
+	berth_cgroups >"$TEST_TMP/cgroups.before"
+}
+
+container_teardown() {
+	if [ -x "$BERTH" ] && [ -d "$ROOT" ]; then
+		"$BERTH" --root "$ROOT" --runroot "$RUN" ps -aq 2>/dev/null | while read -r c; do
+			"$BERTH" --root "$ROOT" --runroot "$RUN" rm -f "$c" >/dev/null 2>&1 || true
+		done
+	fi
+	common_teardown
+}
+
+b() {
+	"$BERTH" --root "$ROOT" --runroot "$RUN" "$@"
+}
+
+wait_running() {
+	for _ in $(seq 100); do
+		[ "$(b inspect -f '{{.State.Status}}' "$1" 2>/dev/null)" = running ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# 64-hex names: berth's containers, not the runtime tests' own.
+berth_cgroups() {
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/berth/*' 2>/dev/null |
+		grep -E '/[0-9a-f]{64}$' | sort || true
+}
+
+assert_no_leaks() {
+	run -0 b ps -aq
+	[ -z "$output" ] || { echo "containers left: $output"; return 1; }
+	if grep -q " $RUN/" /proc/self/mountinfo; then
+		grep " $RUN/" /proc/self/mountinfo
+		return 1
+	fi
+	local left
+	left=$(berth_cgroups | comm -13 "$TEST_TMP/cgroups.before" -)
+	[ -z "$left" ] || { echo "cgroups left: $left"; return 1; }
+	if pgrep -f "berth-monitor .* $RUN/" >/dev/null; then
+		pgrep -af "berth-monitor"
+		return 1
+	fi
+}
