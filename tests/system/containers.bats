@@ -323,3 +323,22 @@ teardown() { container_teardown; }
 	run -0 b rm -f det
 	assert_no_leaks
 }
+
+@test "kill -9 of berth run -d at any moment: what it left is found, and rm -f leaves nothing" {
+	for i in $(seq 0 2 38); do
+		b run -d --name k$i bb:test sleep 60 >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.00$i"
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+	done
+	# every container it recorded is in a state a user can act on
+	run -0 b ps -a --format '{{.Names}} {{.State}}'
+	echo "$output"
+	while read -r name state; do
+		[ -z "$name" ] && continue
+		[[ "$state" =~ ^(created|running|exited)$ ]]
+	done <<<"$output"
+	b ps -aq | xargs -r "$BERTH" --root "$ROOT" --runroot "$RUN" rm -f >/dev/null
+	assert_no_leaks
+}
