@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -92,6 +93,32 @@ static int open_subdir(int dirfd, const char *name, const char *root, berth_err 
 }
 
 /* Remove what killed writers left in tmp/: every entry whose flock we get. */
+/* Made under a hidden name, locked, then renamed visible: the sweep of
+ * another process never sees an entry of tmp/ before its lock is held. */
+int store_tmp_create(struct image_store *s, const char *name, bool dir, berth_err *err)
+{
+	_cleanup_free_ char *hidden = xasprintf(".%s", name);
+	int fd;
+	if (dir) {
+		if (mkdirat(s->tmpfd, hidden, 0700) < 0)
+			return berth_error_errno(err, "create %s/tmp/%s", s->root, name);
+		fd = openat(s->tmpfd, hidden, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	} else {
+		fd = openat(s->tmpfd, hidden, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    renameat(s->tmpfd, hidden, s->tmpfd, name) < 0) {
+		int r = berth_error_errno(err, "create %s/tmp/%s", s->root, name);
+		if (fd >= 0)
+			close(fd);
+		berth_err ignored = BERTH_ERR_INIT;
+		rm_rf_at(s->tmpfd, hidden, &ignored);
+		berth_err_clear(&ignored);
+		return r;
+	}
+	return fd;
+}
+
 size_t store_sweep_tmp(struct image_store *s, bool remove, void (*seen)(const char *, void *),
 		       void *opaque)
 {
@@ -101,12 +128,19 @@ size_t store_sweep_tmp(struct image_store *s, bool remove, void (*seen)(const ch
 	size_t n = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		/* In use while its writer holds the lock. */
 		_cleanup_close_ int e =
 			openat(s->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (e < 0 || flock(e, LOCK_EX | LOCK_NB) < 0)
+			continue;
+		/* A hidden name is an entry being made (store_tmp_create()): its
+		 * writer locks it before it renames it visible. Only one that a
+		 * killed writer left there long ago goes. */
+		struct stat st;
+		if (de->d_name[0] == '.' &&
+		    (fstat(e, &st) < 0 || time(NULL) - st.st_mtime < TMP_HIDDEN_GRACE_S))
 			continue;
 		n++;
 		if (seen)
@@ -247,16 +281,9 @@ int blob_writer_new(struct image_store *s, struct blob_writer **out, berth_err *
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *name = store_temp_name("blob-");
-	int fd = openat(s->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = store_tmp_create(s, name, false, err);
 	if (fd < 0)
-		return berth_error_errno(err, "create %s/tmp/%s", s->root, name);
-	/* The lock marks the file as in use: clean_tmp() leaves it alone. */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int r = berth_error_errno(err, "lock %s/tmp/%s", s->root, name);
-		unlinkat(s->tmpfd, name, 0);
-		close(fd);
-		return r;
-	}
+		return fd;
 	struct blob_writer *w = xcalloc(1, sizeof(*w));
 	w->s = s;
 	w->name = TAKE_PTR(name);
@@ -456,16 +483,11 @@ static int tmp_dir_make(struct image_store *s, const char *prefix, struct tmp_di
 	t->s = s;
 	t->fd = -1;
 	t->name = store_temp_name(prefix);
-	if (mkdirat(s->tmpfd, t->name, 0700) < 0) {
-		int r = berth_error_errno(err, "create %s/tmp/%s", s->root, t->name);
+	t->fd = store_tmp_create(s, t->name, true, err);
+	if (t->fd < 0) {
+		int r = t->fd;
 		free(t->name);
 		t->name = NULL;
-		return r;
-	}
-	t->fd = openat(s->tmpfd, t->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (t->fd < 0 || flock(t->fd, LOCK_EX | LOCK_NB) < 0) {
-		int r = berth_error_errno(err, "open %s/tmp/%s", s->root, t->name);
-		tmp_dir_release(t);
 		return r;
 	}
 	return 0;

@@ -11,6 +11,7 @@
  *   store_query_text()     the text of a one-row, one-parameter query, or NULL
  *   store_query_strv()     a column of a query (one parameter, or none when arg is NULL) as a strv
  *   store_open_dir_of()    a DIR stream of a directory fd (the fd stays open)
+ *   store_tmp_create()     a new tmp/ file or directory, already locked (its fd)
  *   store_sweep_tmp()      the entries of tmp/ no writer holds (left by killed
  *                          processes): each to seen(), removed when remove
  */
@@ -46,6 +47,9 @@ int store_bind_exec(struct image_store *s, const char *sql, const char *a, const
 char *store_query_text(struct image_store *s, const char *sql, const char *arg);
 char **store_query_strv(struct image_store *s, const char *sql, const char *arg);
 DIR *store_open_dir_of(int dirfd);
+/* An entry of tmp/ with a hidden name younger than this is being made. */
+#define TMP_HIDDEN_GRACE_S 60
+int store_tmp_create(struct image_store *s, const char *name, bool dir, berth_err *err);
 size_t store_sweep_tmp(struct image_store *s, bool remove, void (*seen)(const char *, void *),
 		       void *opaque);
 
