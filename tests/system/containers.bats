@@ -342,3 +342,16 @@ teardown() { container_teardown; }
 	b ps -aq | xargs -r "$BERTH" --root "$ROOT" --runroot "$RUN" rm -f >/dev/null
 	assert_no_leaks
 }
+
+@test "logs -f follows until the container stops; --log-opt max-size/max-file rotate" {
+	run -0 b run -d --name talker bb:test sh -c 'for i in 1 2 3; do echo tick$i; sleep 0.3; done'
+	run -0 timeout 20 "$BERTH" --root "$ROOT" --runroot "$RUN" logs -f talker
+	[ "$output" = "$(printf 'tick1\ntick2\ntick3')" ]
+	run -0 b run --name chatty --log-opt max-size=2k --log-opt max-file=2 bb:test \
+		sh -c 'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done'
+	log=$(b inspect -f '{{.LogPath}}' chatty)
+	[ -f "$log" ] && [ -f "$log.1" ] && [ ! -e "$log.2" ]
+	[ "$(stat -c %s "$log")" -le 2048 ]
+	run -0 b logs --tail 1 chatty
+	[ "$output" = line-299 ]
+}
