@@ -355,3 +355,15 @@ teardown() { container_teardown; }
 	run -0 b logs --tail 1 chatty
 	[ "$output" = line-299 ]
 }
+
+@test "bad input: too small a memory limit, a bad -v, an unknown flag: one line, 125, nothing made" {
+	run -125 b run --rm -m 1m bb:test true
+	[ "$output" = "berth: Minimum memory limit allowed is 6MB" ]
+	run -125 b run --rm -v /x:/y:bogus bb:test true
+	[[ "$output" == *"invalid mode: bogus"* ]]
+	run -125 b run --rm --bogus bb:test true
+	[[ "$output" == *"unknown flag: --bogus"* ]]
+	assert_no_leaks
+	run -0 b volume ls -q
+	[ -z "$output" ]
+}
