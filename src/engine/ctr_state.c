@@ -368,7 +368,9 @@ int ctr_wait(struct engine *e, const char *id, int timeout_ms, int *exit_code, b
 			}
 			close(fd);
 		}
-		struct timespec ts = { 0, 5 * 1000000 };
+		/* No monitor to listen to (killed, its container still up): look
+		 * again now and then rather than spin. */
+		struct timespec ts = { 0, (fd >= 0 ? 5 : 100) * 1000000L };
 		nanosleep(&ts, NULL);
 	}
 }
@@ -441,8 +443,12 @@ int ctr_remove(struct engine *e, const char *id, bool force, bool volumes, berth
 		container_kill(e->runtime_root, id, SIGKILL, true, NULL);
 		wait_monitor_gone(e, id);
 		ctr_row_free(&row);
-		if ((r = ctr_row_load(e, id, &row, err)) < 0)
-			return r == -ENOENT ? 0 : r; /* --rm removed it meanwhile */
+		if ((r = ctr_row_load(e, id, &row, err)) < 0) {
+			if (r != -ENOENT)
+				return r;
+			berth_err_clear(err); /* --rm removed it meanwhile */
+			return 0;
+		}
 		if ((r = ctr_refresh(e, &row, err)) < 0)
 			return r;
 		if (!row.id)
