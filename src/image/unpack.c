@@ -1101,7 +1101,8 @@ static int dir_time_cmp(const void *a, const void *b)
  * changes its mtime. A directory replaced or whited out later is skipped. */
 static int set_dir_times(struct unpacker *u)
 {
-	qsort(u->dirs, u->ndirs, sizeof(*u->dirs), dir_time_cmp);
+	if (u->ndirs > 0) /* qsort's array may not be NULL, even when empty */
+		qsort(u->dirs, u->ndirs, sizeof(*u->dirs), dir_time_cmp);
 	for (size_t i = 0; i < u->ndirs; i++) {
 		struct dir_time *d = &u->dirs[i];
 		if (!*d->path) {
