@@ -233,6 +233,17 @@ int cmd_rename(int argc, char **argv)
 	return 0;
 }
 
+static json_t *container_inspect_one(const char *name, void *opaque, berth_err *err)
+{
+	_cleanup_free_ char *id = NULL;
+	json_t *insp = NULL;
+	if (ctr_resolve(opaque, name, &id, NULL) < 0 || ctr_get(opaque, id, &insp, NULL) < 0) {
+		berth_error_code(err, ENOENT, "No such object: %s", name);
+		return NULL;
+	}
+	return insp;
+}
+
 /* inspect: containers (and, for the plain `inspect`, images too). */
 static int inspect_common(int argc, char **argv, bool images_too)
 {
@@ -262,52 +273,15 @@ static int inspect_common(int argc, char **argv, bool images_too)
 	struct engine *e = berth_engine(&err);
 	if (!e)
 		return berth_fail(&err);
-	struct fmt_template *t = NULL;
-	if (format && fmt_compile(format, NULL, &t, &err) < 0)
-		return berth_fail(&err);
-	json_t *all = json_array();
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		_cleanup_free_ char *id = NULL;
-		json_t *insp = NULL;
-		if (ctr_resolve(e, argv[i], &id, &err) == 0 && ctr_get(e, id, &insp, &err) == 0) {
-			json_array_append_new(all, insp);
-			continue;
-		}
-		berth_err_clear(&err);
-		if (images_too && !(type && !strcmp(type, "container")) &&
-		    json_array_size(all) == 0 && i == optind) {
-			/* Not a container: docker's inspect without --type tries images. */
-			json_decref(all);
-			fmt_free(t);
-			optind = 0;
-			return cmd_image_inspect(argc, argv);
-		}
-		fprintf(stderr, "Error: No such object: %s\n", argv[i]);
-		rc = 1;
+	/* Not a container: docker's inspect without --type tries images. */
+	_cleanup_free_ char *first = NULL;
+	if (images_too && !(type && !strcmp(type, "container")) &&
+	    ctr_resolve(e, argv[optind], &first, NULL) < 0) {
+		optind = 0;
+		return cmd_image_inspect(argc, argv);
 	}
-	if (t) {
-		size_t i;
-		json_t *v;
-		json_array_foreach (all, i, v) {
-			struct strbuf sb;
-			strbuf_init(&sb, 128);
-			if (fmt_render(t, v, &sb, &err) < 0) {
-				strbuf_release(&sb);
-				rc = berth_fail(&err);
-				break;
-			}
-			printf("%s\n", sb.buf ? sb.buf : "");
-			strbuf_release(&sb);
-		}
-		fmt_free(t);
-	} else if (json_array_size(all) > 0 || rc == 0) {
-		char *s = json_dumps(all, JSON_INDENT(4));
-		printf("%s\n", s);
-		free(s);
-	}
-	json_decref(all);
-	return rc;
+	int rc = fmt_inspect(format, argv + optind, argc - optind, container_inspect_one, e, &err);
+	return rc < 0 ? berth_fail(&err) : rc;
 }
 
 int cmd_inspect(int argc, char **argv)

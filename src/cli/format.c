@@ -685,3 +685,43 @@ void table_free(struct table *t)
 	free(t->lines);
 	free(t);
 }
+
+int fmt_inspect(const char *format, char *const *names, int n, fmt_inspect_get get, void *opaque,
+		berth_err *err)
+{
+	struct fmt_template *t = NULL;
+	if (format && fmt_compile(format, NULL, &t, err) < 0)
+		return -1;
+	_cleanup_json_ json_t *all = json_array();
+	_cleanup_strbuf_ struct strbuf errs = STRBUF_INIT;
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		berth_err gerr = BERTH_ERR_INIT;
+		json_t *o = get(names[i], opaque, &gerr);
+		if (!o) {
+			strbuf_addf(&errs, "Error: %s\n", gerr.msg ? gerr.msg : "failed");
+			berth_err_clear(&gerr);
+			rc = 1;
+			continue;
+		}
+		if (t) {
+			_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+			if (fmt_render(t, o, &sb, err) < 0) {
+				json_decref(o);
+				fmt_free(t);
+				return -1;
+			}
+			printf("%s\n", sb.buf ? sb.buf : "");
+		}
+		json_array_append_new(all, o);
+	}
+	if (!t) {
+		char *dump = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		printf("%s\n", dump ? dump : "[]");
+		free(dump);
+	}
+	fmt_free(t);
+	fflush(stdout);
+	fputs(errs.buf ? errs.buf : "", stderr);
+	return rc;
+}

@@ -16,6 +16,7 @@
  *   fmt_free()
  *   fmt_print()          render an array of rows (with the header row for a
  *                        table template) and print them aligned
+ *   fmt_inspect()        docker's `inspect` output for a list of names
  *   table_new/row/print  aligned columns (tabs separate cells)
  */
 #ifndef BERTH_CLI_FORMAT_H
@@ -40,6 +41,14 @@ void fmt_header(const struct fmt_template *t, struct strbuf *sb);
 int fmt_render(const struct fmt_template *t, json_t *v, struct strbuf *sb, berth_err *err);
 void fmt_free(struct fmt_template *t);
 int fmt_print(const struct fmt_template *t, json_t *rows, FILE *f, berth_err *err);
+
+/* What `inspect` prints for names: each object get() returns rendered by the
+ * format, or (format NULL) all of them as one indented JSON array; a name get()
+ * fails on gives an "Error: <message>" line on stderr after the output. Returns
+ * 0, 1 when a name failed, or -1 with err set when the format is bad. */
+typedef json_t *(*fmt_inspect_get)(const char *name, void *opaque, berth_err *err);
+int fmt_inspect(const char *format, char *const *names, int n, fmt_inspect_get get, void *opaque,
+		berth_err *err);
 
 struct table;
 struct table *table_new(void);

@@ -21,7 +21,6 @@
 #include "image/reference.h"
 #include "image/store.h"
 
-
 /* "sha256:abc..." -> "abc..." cut to 12 unless notrunc. */
 static char *short_id(const char *id, bool notrunc)
 {
@@ -391,12 +390,14 @@ static int remove_one(struct image_store *s, const char *name, bool force, berth
 		_cleanup_strv_ char **running = ctr_image_users(e, id, true);
 		if (running && running[0])
 			return berth_error_code(err, EBUSY,
-						"conflict: unable to delete %s (cannot be forced) - image is being used by "
+						"conflict: unable to delete %s (cannot be forced) "
+						"- image is being used by "
 						"running container %.12s",
 						sid, running[0]);
 		if (!force)
 			return berth_error_code(err, EBUSY,
-						"conflict: unable to remove repository reference \"%s\" (must force) - "
+						"conflict: unable to remove repository reference "
+						"\"%s\" (must force) - "
 						"container %.12s is using its referenced image %s",
 						name, users[0], sid);
 		for (size_t i = 0; im.tags[i]; i++) {
@@ -545,6 +546,16 @@ static json_t *inspect_json(struct image_store *s, const struct image_info *im, 
 	return o;
 }
 
+static json_t *image_inspect_one(const char *name, void *opaque, berth_err *err)
+{
+	struct image_store *s = opaque;
+	_cleanup_free_ char *id = NULL;
+	_cleanup_image_info_ struct image_info im = { 0 };
+	if (image_store_resolve(s, name, &id, err) < 0 || image_store_info(s, id, &im, err) < 0)
+		return NULL;
+	return inspect_json(s, &im, err);
+}
+
 int cmd_image_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -564,42 +575,8 @@ int cmd_image_inspect(int argc, char **argv)
 	struct image_store *s = berth_store(&err);
 	if (!s)
 		return berth_fail(&err);
-	struct fmt_template *t = NULL;
-	if (format && fmt_compile(format, NULL, &t, &err) < 0)
-		return berth_fail(&err);
-	_cleanup_json_ json_t *all = json_array();
-	_cleanup_strbuf_ struct strbuf errs = STRBUF_INIT;
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		_cleanup_free_ char *id = NULL;
-		_cleanup_image_info_ struct image_info im = { 0 };
-		json_t *o = NULL;
-		if (image_store_resolve(s, argv[i], &id, &err) < 0 ||
-		    image_store_info(s, id, &im, &err) < 0 || !(o = inspect_json(s, &im, &err))) {
-			strbuf_addf(&errs, "Error: %s\n", err.msg);
-			berth_err_clear(&err);
-			rc = 1;
-			continue;
-		}
-		if (t) {
-			_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-			if (fmt_render(t, o, &sb, &err) < 0) {
-				json_decref(o);
-				fmt_free(t);
-				return berth_fail(&err);
-			}
-			printf("%s\n", sb.buf);
-		}
-		json_array_append_new(all, o);
-	}
-	if (!t) {
-		char *dump = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		printf("%s\n", dump ? dump : "[]");
-		free(dump);
-	}
-	fmt_free(t);
-	fputs(errs.buf, stderr);
-	return rc;
+	int rc = fmt_inspect(format, argv + optind, argc - optind, image_inspect_one, s, &err);
+	return rc < 0 ? berth_fail(&err) : rc;
 }
 
 /* ---- image history ------------------------------------------------------------ */

@@ -259,6 +259,12 @@ int cmd_volume_ls(int argc, char **argv)
 
 /* ---- volume inspect, rm ------------------------------------------------------ */
 
+static json_t *volume_inspect_one(const char *name, void *opaque, berth_err *err)
+{
+	json_t *o = NULL;
+	return volume_get(opaque, name, &o, err) < 0 ? NULL : o;
+}
+
 int cmd_volume_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -276,44 +282,11 @@ int cmd_volume_inspect(int argc, char **argv)
 	if (optind >= argc)
 		return berth_usage_error(argv[0], "\"inspect\" requires at least 1 argument.");
 	berth_err err = BERTH_ERR_INIT;
-	struct fmt_template *t = NULL;
-	if (format && fmt_compile(format, NULL, &t, &err) < 0)
-		return berth_fail(&err);
 	struct volume_store *v = berth_volumes(&err);
-	if (!v) {
-		fmt_free(t);
+	if (!v)
 		return berth_fail(&err);
-	}
-	_cleanup_json_ json_t *all = json_array();
-	_cleanup_strbuf_ struct strbuf errs = STRBUF_INIT;
-	int rc = 0;
-	for (int i = optind; i < argc; i++) {
-		json_t *o = NULL;
-		if (volume_get(v, argv[i], &o, &err) < 0) {
-			strbuf_addf(&errs, "Error: %s\n", err.msg);
-			berth_err_clear(&err);
-			rc = 1;
-			continue;
-		}
-		if (t) {
-			_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-			if (fmt_render(t, o, &sb, &err) < 0) {
-				json_decref(o);
-				fmt_free(t);
-				return berth_fail(&err);
-			}
-			printf("%s\n", sb.buf);
-		}
-		json_array_append_new(all, o);
-	}
-	if (!t) {
-		char *dump = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-		printf("%s\n", dump ? dump : "[]");
-		free(dump);
-	}
-	fmt_free(t);
-	fputs(errs.buf, stderr);
-	return rc;
+	int rc = fmt_inspect(format, argv + optind, argc - optind, volume_inspect_one, v, &err);
+	return rc < 0 ? berth_fail(&err) : rc;
 }
 
 int cmd_volume_rm(int argc, char **argv)
