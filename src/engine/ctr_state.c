@@ -82,11 +82,6 @@ static void record_exit(struct ctr_row *row, int code, int64_t when_ns, const ch
 	free(t);
 }
 
-static bool is_anonymous_volume(const char *name)
-{
-	return name && strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
-}
-
 /* Everything of a stopped container; its row last, so a kill -9 half-way
  * leaves a row in "removing" that the next refresh finishes. */
 static int remove_stopped(struct engine *e, struct ctr_row *row, bool volumes, berth_err *err)
@@ -113,7 +108,7 @@ static int remove_stopped(struct engine *e, struct ctr_row *row, bool volumes, b
 		json_t *m;
 		json_array_foreach (row->mounts, i, m) {
 			const char *n = json_string_value(json_object_get(m, "Name"));
-			if (is_anonymous_volume(n))
+			if (n && volume_is_anonymous(vs, n))
 				volume_remove(vs, n, false, NULL);
 		}
 	}
@@ -151,11 +146,11 @@ static int finish_dead_monitor(struct engine *e, struct ctr_row *row, berth_err 
 	record_exit(row, code, when,
 		    known ? NULL
 			  : "the container's monitor was killed; the exit status is unknown");
+	if (auto_remove(row)) /* remove_stopped() cleans up on its way */
+		return remove_stopped(e, row, true, err);
 	int r;
 	if ((r = ctr_cleanup(e, row, err)) < 0 || (r = ctr_row_save_state(e, row, err)) < 0)
 		return r;
-	if (auto_remove(row))
-		return remove_stopped(e, row, true, err);
 	return 0;
 }
 
@@ -262,12 +257,12 @@ int ctr_monitor_exited(struct engine *e, const char *id, berth_err *err)
 	int64_t when = 0;
 	bool known = ctr_read_exit(e, id, &code, &when) == 0;
 	record_exit(&row, code, when, known ? NULL : "the exit status is unknown");
-	if ((r = ctr_cleanup(e, &row, err)) < 0 || (r = ctr_row_save_state(e, &row, err)) < 0)
-		return r;
-	if (auto_remove(&row)) {
+	if (auto_remove(&row)) { /* remove_stopped() cleans up on its way */
 		_cleanup_close_ int lock = ctr_lock(e, id, err);
 		return lock < 0 ? lock : remove_stopped(e, &row, true, err);
 	}
+	if ((r = ctr_cleanup(e, &row, err)) < 0 || (r = ctr_row_save_state(e, &row, err)) < 0)
+		return r;
 	if (!should_restart(&row, code))
 		return 0;
 	int64_t started =

@@ -771,6 +771,12 @@ static bool labels_match(json_t *labels, json_t *filters)
 	return true;
 }
 
+/* Anonymous: made without a name, or (as Docker) carrying its label. */
+static bool anonymous_by(int flag, json_t *labels)
+{
+	return flag || (json_is_object(labels) && json_object_get(labels, ANON_LABEL));
+}
+
 int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters, char ***removed,
 		 uint64_t *reclaimed, berth_err *err)
 {
@@ -795,8 +801,7 @@ int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		_cleanup_json_ json_t *labels =
 			parse_or_null((const char *)sqlite3_column_text(st, 1));
-		bool anon = sqlite3_column_int(st, 2) ||
-			    (json_is_object(labels) && json_object_get(labels, ANON_LABEL));
+		bool anon = anonymous_by(sqlite3_column_int(st, 2), labels);
 		if (!all_volumes && !anon)
 			continue;
 		if (label_filters && !labels_match(labels, label_filters))
@@ -831,6 +836,19 @@ int volume_prune(struct volume_store *v, bool all_volumes, json_t *label_filters
 	*removed = TAKE_PTR(names);
 	*reclaimed = bytes;
 	return 0;
+}
+
+bool volume_is_anonymous(struct volume_store *v, const char *name)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (db_prepare(v->db, "SELECT anonymous, labels FROM volumes WHERE name = ?", &st, NULL) <
+	    0)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return false;
+	_cleanup_json_ json_t *labels = parse_or_null((const char *)sqlite3_column_text(st, 1));
+	return anonymous_by(sqlite3_column_int(st, 0), labels);
 }
 
 int volume_mountpoint(struct volume_store *v, const char *name, char **out, berth_err *err)

@@ -19,6 +19,7 @@
  *   volume_list()         all volumes' inspect JSON
  *   volume_check_name()   Docker's rule for a local volume's name, with its message
  *   volume_mountpoint()   the _data path of an existing volume
+ *   volume_is_anonymous() made without a name (or carrying Docker's anonymous label)
  *   volume_users()        the containers recorded as using a volume
  *   volume_set_users()    record which container uses a volume (for rm/prune/in use checks)
  *   volume_remove()       remove; -EBUSY "remove NAME: volume is in use - [IDS]" even
@@ -48,6 +49,7 @@ int volume_get(struct volume_store *v, const char *name, json_t **out, berth_err
 int volume_list(struct volume_store *v, json_t **out, berth_err *err);
 int volume_check_name(const char *name, berth_err *err);
 int volume_mountpoint(struct volume_store *v, const char *name, char **out, berth_err *err);
+bool volume_is_anonymous(struct volume_store *v, const char *name);
 /* NULL-terminated container ids, sorted. */
 int volume_users(struct volume_store *v, const char *name, char ***users, berth_err *err);
 /* Replace the set of volumes container_id uses (NULL-terminated names; NULL: none). */
