@@ -101,7 +101,8 @@ static int plan_log(struct start_plan *p, json_t *host_config, berth_err *err)
 	return 0;
 }
 
-/* /etc/hosts, /etc/hostname and /etc/resolv.conf as Docker writes them. */
+/* /etc/hosts, /etc/hostname and /etc/resolv.conf as Docker writes them:
+ * made again at every start, so they need no fsync on its path. */
 static int write_etc_files(struct engine *e, struct ctr_row *row, const char *hostname,
 			   bool host_net, berth_err *err)
 {
@@ -112,7 +113,7 @@ static int write_etc_files(struct engine *e, struct ctr_row *row, const char *ho
 	struct strbuf sb;
 	strbuf_init(&sb, 256);
 	strbuf_addf(&sb, "%s\n", hostname);
-	int r = file_write_atomic(fd, "hostname", sb.buf, sb.len, 0644, err);
+	int r = file_write_atomic_flags(fd, "hostname", sb.buf, sb.len, 0644, FILE_NO_SYNC, err);
 	strbuf_reset(&sb);
 	if (r < 0)
 		goto out;
@@ -135,7 +136,7 @@ static int write_etc_files(struct engine *e, struct ctr_row *row, const char *ho
 		if (sep)
 			strbuf_addf(&sb, "%s\t%.*s\n", sep + 1, (int)(sep - s), s);
 	}
-	if ((r = file_write_atomic(fd, "hosts", sb.buf, sb.len, 0644, err)) < 0)
+	if ((r = file_write_atomic_flags(fd, "hosts", sb.buf, sb.len, 0644, FILE_NO_SYNC, err)) < 0)
 		goto out;
 	strbuf_reset(&sb);
 	json_t *dns = json_object_get(row->host_config, "Dns");
@@ -181,7 +182,7 @@ static int write_etc_files(struct engine *e, struct ctr_row *row, const char *ho
 			strbuf_addf(&sb, " %s", json_string_value(h) ?: "");
 		strbuf_addch(&sb, '\n');
 	}
-	r = file_write_atomic(fd, "resolv.conf", sb.buf, sb.len, 0644, err);
+	r = file_write_atomic_flags(fd, "resolv.conf", sb.buf, sb.len, 0644, FILE_NO_SYNC, err);
 out:
 	strbuf_release(&sb);
 	return r;
@@ -611,7 +612,11 @@ int ctr_start(struct engine *e, const char *id, const struct ctr_start_opts *o, 
 	if (status && !strcmp(status, "paused"))
 		return berth_error_code(err, EBUSY,
 					"cannot start a paused container, try unpause instead");
-	ctr_cleanup(e, &row, NULL); /* whatever a killed start or monitor left */
+	/* Whatever a killed start or monitor left: all of it lives under the run
+	 * dir (made first by prepare()), so a container never started has none. */
+	_cleanup_free_ char *run = ctr_rundir(e, row.id);
+	if (access(run, F_OK) == 0)
+		ctr_cleanup(e, &row, NULL);
 	struct start_plan p = { 0 };
 	if ((r = prepare(e, &row, &p, err)) < 0) {
 		plan_free(&p);

@@ -137,11 +137,6 @@ char *ctr_log_path(struct engine *e, const char *id)
 	return xasprintf("%s/containers/%s/%s-json.log", e->root, id, id);
 }
 
-char *ctr_attach_path(struct engine *e, const char *id)
-{
-	return xasprintf("%s/containers/%s/attach.sock", e->runroot, id);
-}
-
 int ctr_lock(struct engine *e, const char *id, berth_err *err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/locks", e->runroot);

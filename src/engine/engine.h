@@ -162,7 +162,6 @@ int ctr_attached_exited(struct engine *e, const char *id, int attach_fd, berth_e
 
 /* Paths of a container's files, malloc'd. */
 char *ctr_log_path(struct engine *e, const char *id);
-char *ctr_attach_path(struct engine *e, const char *id);
 const char *engine_runtime_root(struct engine *e);
 
 #endif
