@@ -16,6 +16,7 @@
 #include "common/xalloc.h"
 #include "engine/engine_internal.h"
 #include "engine/mounts.h"
+#include "engine/spec_gen.h"
 #include "engine/volume.h"
 #include "image/db.h"
 #include "image/store.h"
@@ -80,12 +81,14 @@ static int insert_row(struct engine *e, const struct ctr_create_req *r, json_t *
 		       &st, err) < 0)
 		return -EIO;
 	_cleanup_free_ char *created = engine_now_rfc3339();
-	/* Docker records the image's health check, merged, in the container's Config. */
+	/* Docker records the image's health check and command, merged, in the container's Config.
+	 */
 	_cleanup_json_ json_t *config = json_deep_copy(r->config);
 	json_t *health = health_effective(json_object_get(r->config, "Healthcheck"),
-				      json_object_get(image_config, "Healthcheck"));
+					  json_object_get(image_config, "Healthcheck"));
 	if (health)
 		json_object_set_new(config, "Healthcheck", health);
+	spec_merge_command(config, image_config);
 	_cleanup_free_ char *cfg = json_dumps(config, JSON_COMPACT);
 	_cleanup_free_ char *hc = json_dumps(r->host_config, JSON_COMPACT);
 	_cleanup_free_ char *net = r->networking ? json_dumps(r->networking, JSON_COMPACT) : NULL;

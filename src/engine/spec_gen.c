@@ -71,31 +71,45 @@ static bool mode_is_container(json_t *host, const char *key)
 
 /* --- command ----------------------------------------------------------------- */
 
+static bool has_words(json_t *v)
+{
+	return json_array_size(v) > 0 || (json_is_string(v) && *json_string_value(v));
+}
+
+/* Docker's merge, done once at create: with no Entrypoint in the request,
+ * an empty Cmd takes the image's, and an absent Entrypoint the image's. A
+ * given Entrypoint (even [""], `--entrypoint ""`) keeps the request's Cmd
+ * alone: the image's was written for the old entrypoint. An empty array
+ * clears only the entrypoint. */
+void spec_merge_command(json_t *config, json_t *image_config)
+{
+	json_t *ep = json_object_get(config, "Entrypoint");
+	if (has_words(ep) || (json_is_array(ep) && json_array_size(ep) > 0))
+		return;
+	json_t *icmd = json_object_get(image_config, "Cmd"),
+	       *iep = json_object_get(image_config, "Entrypoint");
+	if (!has_words(json_object_get(config, "Cmd")) && icmd)
+		json_object_set_new(config, "Cmd", json_deep_copy(icmd));
+	if ((!ep || json_is_null(ep)) && iep)
+		json_object_set_new(config, "Entrypoint", json_deep_copy(iep));
+}
+
 static int gen_args(struct gen *g, berth_err *err)
 {
-	json_t *ep = json_object_get(g->config, "Entrypoint");
-	json_t *cmd = json_object_get(g->config, "Cmd");
+	_cleanup_json_ json_t *cfg =
+		json_pack("{s:O?,s:O?}", "Entrypoint", json_object_get(g->config, "Entrypoint"),
+			  "Cmd", json_object_get(g->config, "Cmd"));
+	spec_merge_command(cfg, g->image);
+	json_t *ep = json_object_get(cfg, "Entrypoint"), *cmd = json_object_get(cfg, "Cmd");
 	json_t *args = json_array();
 	json_object_set_new(g->process, "args", args);
-	bool ep_given = json_is_array(ep) || json_is_string(ep);
-	if (!json_array_size(cmd) && !json_is_string(cmd))
-		cmd = NULL;
-	/* An Entrypoint from the request replaces the image's, and then the image's Cmd
-	 * (written for the old entrypoint) is dropped too; an empty array clears only
-	 * the entrypoint and keeps the image's Cmd, as Docker's merge does. */
-	if (!ep_given)
-		ep = json_object_get(g->image, "Entrypoint");
-	bool ep_has_words =
-		json_array_size(ep) > 0 || (json_is_string(ep) && *json_string_value(ep));
-	if (!cmd && !(ep_given && ep_has_words))
-		cmd = json_object_get(g->image, "Cmd");
 	/* [""] is what `--entrypoint ""` sends: no entrypoint at all. */
 	const char *first = json_string_value(json_is_array(ep) ? json_array_get(ep, 0) : ep);
 	if ((json_array_size(ep) == 1 || json_is_string(ep)) && first && !*first)
 		ep = NULL;
 	if (json_is_string(ep))
 		json_array_append(args, ep);
-	else
+	else if (json_is_array(ep))
 		json_array_extend(args, ep);
 	if (json_is_string(cmd))
 		json_array_append(args, cmd);
