@@ -367,3 +367,14 @@ teardown() { container_teardown; }
 	run -0 b volume ls -q
 	[ -z "$output" ]
 }
+
+@test "create records the image's command (inspect Path, ps COMMAND); rm -v removes only anonymous volumes" {
+	run -0 b create --name plaincmd -v /anon -v "$(printf 'a%.0s' $(seq 64)):/named" bb:test
+	run -0 b inspect -f '{{.Path}} {{json .Config.Cmd}}' plaincmd
+	[ "$output" = '/bin/sh ["/bin/sh"]' ]
+	run -0 b ps -a --format '{{.Command}}'
+	[ "$output" = '"/bin/sh"' ]
+	run -0 b rm -v plaincmd
+	run -0 b volume ls -q
+	[ "$output" = "$(printf 'a%.0s' $(seq 64))" ]
+}
