@@ -6,9 +6,9 @@
 #   berth_install_deps SET...                install what is missing (apt-get);
 #                                            a no-op when all are installed
 
-BERTH_DEPS_BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libseccomp-dev libcap-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev libsqlite3-dev libzstd-dev zlib1g-dev libisal-dev"
-BERTH_DEPS_TEST="libcmocka-dev bats jq busybox-static debootstrap runc docker.io containerd iproute2 procps util-linux ca-certificates docker-registry skopeo umoci apache2-utils openssl attr"
-BERTH_DEPS_BENCH="hyperfine time bc pigz isal"
+BERTH_DEPS_BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libseccomp-dev libcap-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev libsqlite3-dev libzstd-dev zlib1g-dev libisal-dev libmnl-dev libnftables-dev"
+BERTH_DEPS_TEST="libcmocka-dev bats jq busybox-static debootstrap runc docker.io containerd iproute2 procps util-linux nftables ca-certificates docker-registry skopeo umoci apache2-utils openssl attr"
+BERTH_DEPS_BENCH="hyperfine time bc pigz isal iperf3"
 BERTH_DEPS_QUICKSTART="busybox-static jq"
 
 berth_deps() {
