@@ -643,9 +643,9 @@ static int veth_check(const struct net_veth *v, berth_err *err)
 	return 0;
 }
 
-/* The inside part of net_veth_attach(): lo up, the peer's addresses and the
- * default routes, in one batch on a socket of the namespace. The peer was
- * made up with its mac already. */
+/* The inside part of net_veth_attach(): lo and the peer up, the peer's
+ * addresses and the default routes, in one batch on a socket of the
+ * namespace. The peer was made with its mac and mtu already. */
 static int veth_configure_inside(int netns_fd, const struct net_veth *v, int peer_index,
 				 berth_err *err)
 {
@@ -665,6 +665,11 @@ static int veth_configure_inside(int netns_fd, const struct net_veth *v, int pee
 	struct nlmsghdr *nlh = nl_put(&in, RTM_SETLINK, 0, 0, xstrdup("bring up lo"));
 	put_ifinfo(nlh, 0, true);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, "lo");
+	nl_end(&in, nlh);
+	/* Up before the addresses and routes: a gateway is only reachable
+	 * through a link that is up. */
+	nlh = nl_put(&in, RTM_SETLINK, 0, 0, xasprintf("bring up %s", v->ifname));
+	put_ifinfo(nlh, peer_index, true);
 	nl_end(&in, nlh);
 	for (size_t i = 0; i < v->naddrs; i++)
 		put_addr(&in, peer_index, v->ifname, &v->addrs[i], 0);
@@ -708,7 +713,9 @@ int net_veth_attach(int netns_fd, const struct net_veth *v, berth_err *err)
 	mnl_attr_put_str(nlh, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	put_ifinfo(nlh, 0, true);
+	/* Down: asking for the peer up here fails the whole create with
+	 * ENOTCONN; the inside batch brings it up. */
+	put_ifinfo(nlh, 0, false);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->ifname);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
 	if (mtu)
