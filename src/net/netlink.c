@@ -3,9 +3,10 @@
  *   struct nl, nl_open(), nl_open_in_netns(), nl_close()
  *                          one socket, its sequence numbers, a batch of requests being
  *                          built and the requests waiting for their acks
- *   nl_put(), nl_send(), nl_wait(), nl_run()
- *                          queue a request (always NLM_F_ACK), send the batch in one
- *                          sendto, read replies until every request is acked
+ *   nl_put(), nl_send(), nl_run()
+ *                          queue a request (always NLM_F_ACK); send the batch in one
+ *                          sendto; send what is left and read replies until every
+ *                          request is acked, reporting the first failure
  *   link_info_parse()      the attributes of an RTM_NEWLINK that we use
  *   put_addr(), put_default_route()
  *   net_addr_*, net_link_index(), net_bridge_ensure(), net_link_delete(),
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,7 +73,7 @@ struct nl {
 	struct nl_req *reqs; /* sent or queued, not yet reported */
 	size_t nreqs;
 	char *in;  /* NL_RECV_SIZE bytes */
-	bool intr; /* the last nl_wait() saw an interrupted dump */
+	bool intr; /* the last nl_run() saw an interrupted dump */
 };
 
 static void nl_reqs_clear(struct nl *nl)
@@ -110,11 +112,20 @@ static int nl_open(struct nl *nl, berth_err *err)
 		nl_close(nl);
 		return r;
 	}
+	/* Connected to the kernel, the socket refuses datagrams from other
+	 * sockets: in a container's namespace, a process with CAP_NET_ADMIN
+	 * there could otherwise forge our acks. */
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (connect(mnl_socket_get_fd(nl->sock), (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		int r = berth_error_errno(err, "cannot connect a netlink socket");
+		nl_close(nl);
+		return r;
+	}
 	/* Extended acks carry the kernel's reason ("Unknown device type");
 	 * capped acks do not echo our request back. Both are optional. */
 	int one = 1;
-	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (unsigned int)time(NULL);
 	nl->in = xmalloc(NL_RECV_SIZE);
@@ -225,8 +236,11 @@ static void nl_ack(struct nl_req *r, const struct nlmsghdr *nlh)
 	if (!r->error || !(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
 	size_t off = sizeof(*e);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
+			return;
+		off = MNL_ALIGN(off + e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+	}
 	if (off >= mnl_nlmsg_get_payload_len(nlh))
 		return;
 	const char *msg = NULL;
@@ -243,17 +257,42 @@ static size_t nl_pending(const struct nl *nl)
 	return n;
 }
 
-/* Read replies until every sent request has its ack (or, for a dump, its
- * NLMSG_DONE), then report the first request that failed. */
-static int nl_wait(struct nl *nl, berth_err *err)
+/* One datagram from the kernel into nl->in: its length, or -errno. */
+static ssize_t nl_recv(struct nl *nl)
 {
+	for (;;) {
+		struct sockaddr_nl from = { 0 };
+		struct iovec iov = { nl->in, NL_RECV_SIZE };
+		struct msghdr msg = {
+			.msg_name = &from,
+			.msg_namelen = sizeof(from),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(mnl_socket_get_fd(nl->sock), &msg, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (msg.msg_flags & MSG_TRUNC)
+			return -EMSGSIZE;
+		if (from.nl_pid == 0)
+			return n;
+	}
+}
+
+/* Send what is queued, read replies until every request has its ack (or,
+ * for a dump, its NLMSG_DONE), then report the first request that failed. */
+static int nl_run(struct nl *nl, berth_err *err)
+{
+	int r = nl_send(nl, err);
+	if (r < 0)
+		return r;
 	nl->intr = false;
 	while (nl_pending(nl)) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->in, NL_RECV_SIZE);
+		ssize_t n = nl_recv(nl);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int r = berth_error_errno(err, "cannot read from netlink");
+			r = berth_error(err, (int)-n, "cannot read from netlink");
 			nl_reqs_clear(nl);
 			return r;
 		}
@@ -295,12 +334,6 @@ static int nl_wait(struct nl *nl, berth_err *err)
 	}
 	nl_reqs_clear(nl);
 	return ret;
-}
-
-static int nl_run(struct nl *nl, berth_err *err)
-{
-	int r = nl_send(nl, err);
-	return r < 0 ? r : nl_wait(nl, err);
 }
 
 static bool ifname_ok(const char *name)
@@ -698,9 +731,9 @@ int net_veth_attach(int netns_fd, const struct net_veth *v, berth_err *err)
 		return r;
 	uint32_t mtu = v->mtu > 0 ? (uint32_t)v->mtu : br.mtu;
 
-	/* The pair, both ends up, the peer born in the namespace under its
-	 * final name; then the host end read back for the peer's index
-	 * (IFLA_LINK) so the inside needs no lookup. */
+	/* The pair, the host end up on the bridge, the peer born in the
+	 * namespace under its final name; then the host end read back for
+	 * the peer's index (IFLA_LINK) so the inside needs no lookup. */
 	struct nlmsghdr *nlh =
 		nl_put(&nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0,
 		       xasprintf("create veth %s (%s in the container)", v->host_name, v->ifname));
@@ -749,15 +782,18 @@ int net_veth_attach(int netns_fd, const struct net_veth *v, berth_err *err)
 	if (r == 0)
 		r = veth_configure_inside(netns_fd, v, host.link ? host.link : host.index, err);
 	if (r == 0)
-		r = nl_wait(&nl, err);
+		r = nl_run(&nl, err);
 	else
 		nl_reqs_clear(&nl); /* the alias ack no longer matters */
 	if (r < 0) {
 		/* Deleting the host end takes the peer with it. */
 		berth_err derr = BERTH_ERR_INIT;
 		put_dellink(&nl, v->host_name, xasprintf("delete %s", v->host_name));
-		if (nl_run(&nl, &derr) < 0)
-			berth_error_wrap(err, "and %s", derr.msg ? derr.msg : "");
+		if (nl_run(&nl, &derr) < 0 && err && err->msg) {
+			char *both = xasprintf("%s (and %s)", err->msg, derr.msg);
+			free(err->msg);
+			err->msg = both;
+		}
 		berth_err_clear(&derr);
 	}
 	return r;

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,6 +393,54 @@ static void test_bridge(void **state)
 	assert_int_equal(net_link_index("a-name-longer-than-15"), -ENODEV);
 }
 
+/* Several processes ensuring the same new bridge at once all succeed and
+ * make one bridge with each address once. */
+static void test_bridge_concurrent(void **state)
+{
+	(void)state;
+	enum { N = 8 };
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t pids[N];
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(2);
+			struct net_addr addrs[2];
+			net_addr_parse("10.91.0.1/24", &addrs[0]);
+			net_addr_parse("fd91::1/64", &addrs[1]);
+			berth_err err = BERTH_ERR_INIT;
+			if (net_bridge_ensure("bt1", "berth network race", addrs, 2, 0, &err) < 0) {
+				fprintf(stderr, "child %d: %s\n", i, err.msg);
+				_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(go[1]); /* EOF releases them all at once */
+	for (int i = 0; i < N; i++) {
+		int st;
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	struct tlink l;
+	assert_int_equal(get_link("bt1", &l), 0);
+	assert_string_equal(l.kind, "bridge");
+	assert_string_equal(l.alias, "berth network race");
+	assert_true(l.flags & IFF_UP);
+	assert_int_equal(count_addrs("bt1", AF_INET), 1);
+	assert_true(has_addr("bt1", "10.91.0.1/24"));
+	assert_true(has_addr("bt1", "fd91::1/64"));
+	berth_err err = BERTH_ERR_INIT;
+	assert_int_equal(net_link_delete("bt1", &err), 0);
+}
+
 static struct net_veth veth1(struct net_addr *addrs, struct net_addr *gw4, struct net_addr *gw6)
 {
 	addrs[0] = A("10.89.0.2/24");
@@ -629,6 +678,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_parse_format),
 		cmocka_unit_test(test_bridge),
+		cmocka_unit_test(test_bridge_concurrent),
 		cmocka_unit_test(test_veth_attach),
 		cmocka_unit_test(test_veth_attach_fails_clean),
 		cmocka_unit_test(test_veth_attach_timing),
