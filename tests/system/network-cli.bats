@@ -192,3 +192,19 @@ ${idb:0:12}" ]
 	run -1 b --bip nonsense network ls
 	[[ "$output" == *"invalid --bip nonsense"* ]]
 }
+
+@test "network create: the automatic subnet skips the host's routes (in a network namespace of its own)" {
+	command -v unshare >/dev/null || skip "no unshare"
+	run -0 unshare -n sh -ec '
+		ip link set lo up
+		ip route add 172.18.0.0/16 dev lo
+		ip route add 172.19.128.0/24 dev lo
+		"$0" --root "$1/root" --runroot "$1/run" network create auto >/dev/null
+		"$0" --root "$1/root" --runroot "$1/run" network ls --format "{{.Name}}" -f type=custom
+		for n in bridge auto; do
+			"$0" --root "$1/root" --runroot "$1/run" network inspect "$n"
+		done' "$BERTH" "$T"
+	[ "${lines[0]}" = auto ]
+	subnets=$(echo "$output" | sed 1d | jq -r '.[0].IPAM.Config[0].Subnet' | tr '\n' ' ')
+	[ "$subnets" = "172.20.0.0/16 172.21.0.0/16 " ]
+}

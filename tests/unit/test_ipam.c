@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +20,7 @@
 #include "common/cleanup.h"
 #include "common/json.h"
 #include "common/rmtree.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "engine/engine.h"
 #include "engine/ipam.h"
@@ -525,6 +527,127 @@ static void test_teardown_hook(void **state)
 	network_teardown_hook = NULL;
 }
 
+/* Children racing on one root, each with its own connection as separate
+ * berth processes would: run fn in n of them, each writing a line to the pipe. */
+static char *race(int n, void (*fn)(int i, int out))
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(p[0]);
+			fn(i, p[1]);
+			_exit(0);
+		}
+	}
+	close(p[1]);
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	ssize_t got;
+	while ((got = read(p[0], buf, sizeof(buf))) > 0)
+		strbuf_add(&sb, buf, (size_t)got);
+	close(p[0]);
+	int status;
+	while (wait(&status) > 0)
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void child_engine(struct image_store **s, struct engine **e)
+{
+	berth_err err = BERTH_ERR_INIT;
+	_cleanup_free_ char *run = xasprintf("%s/run", root);
+	char *global[] = { NULL };
+	struct engine_paths p = { .root = root,
+				  .runroot = run,
+				  .self = "/bin/false",
+				  .monitor = "/bin/false",
+				  .global_args = global };
+	if (image_store_open(root, s, &err) < 0 || engine_open(&p, *s, e, &err) < 0) {
+		fprintf(stderr, "open: %s\n", err.msg);
+		_exit(1);
+	}
+}
+
+static void default_child(int i, int out)
+{
+	(void)i;
+	struct image_store *s;
+	struct engine *e;
+	child_engine(&s, &e);
+	berth_err err = BERTH_ERR_INIT;
+	char *id = NULL;
+	if (network_default_id(e, &id, &err) < 0) {
+		fprintf(stderr, "default: %s\n", err.msg);
+		_exit(1);
+	}
+	dprintf(out, "%s\n", id);
+}
+
+static const char *race_net;
+
+static void lease_child(int i, int out)
+{
+	struct image_store *s;
+	struct engine *e;
+	child_engine(&s, &e);
+	for (int k = 0; k < 5; k++) {
+		berth_err err = BERTH_ERR_INIT;
+		struct ipam_lease l;
+		char ctr[32];
+		snprintf(ctr, sizeof(ctr), "c%d-%d", i, k);
+		if (ipam_lease(e, race_net, ctr, NULL, NULL, NULL, NULL, &l, &err) < 0) {
+			fprintf(stderr, "lease: %s\n", err.msg);
+			_exit(1);
+		}
+		dprintf(out, "%s\n", l.address);
+		ipam_lease_free(&l);
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_races(void **state)
+{
+	(void)state;
+	/* First use by many at once: one set of predefined networks. */
+	_cleanup_free_ char *ids = race(8, default_child);
+	char *first_nl = strchr(ids, '\n');
+	assert_non_null(first_nl);
+	size_t len = (size_t)(first_nl - ids) + 1;
+	for (size_t off = 0; ids[off]; off += len)
+		assert_memory_equal(ids + off, ids, len);
+	berth_err err = BERTH_ERR_INIT;
+	_cleanup_json_ json_t *all = NULL;
+	assert_int_equal(network_list(eng, &all, &err), 0);
+	assert_int_equal(json_array_size(all), 3);
+	/* Leases by many at once: all different. */
+	_cleanup_free_ char *id =
+		create("{\"Name\":\"race\",\"IPAM\":{\"Config\":[{\"Subnet\":\"10.60.0.0/24\"}]}}",
+		       NULL, NULL);
+	race_net = id;
+	_cleanup_free_ char *addrs = race(8, lease_child);
+	char *v[40];
+	size_t n = 0;
+	for (char *save = NULL, *t = strtok_r(addrs, "\n", &save); t;
+	     t = strtok_r(NULL, "\n", &save)) {
+		assert_true(n < 40);
+		v[n++] = t;
+	}
+	assert_int_equal(n, 40);
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 1; i < n; i++)
+		assert_string_not_equal(v[i - 1], v[i]);
+	/* And they are the 40 lowest. */
+	_cleanup_free_ char *next = lease(id, "after", NULL);
+	assert_string_equal(next, "10.60.0.42");
+}
+
 static void test_resolve(void **state)
 {
 	(void)state;
@@ -555,6 +678,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_teardown_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_races, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
