@@ -241,7 +241,7 @@ static bool wanted(const struct network_filters *f, json_t *net)
 		return false;
 	ok = !f->ids;
 	for (size_t i = 0; f->ids && f->ids[i]; i++)
-		ok |= strncmp(id, f->ids[i], strlen(f->ids[i])) == 0;
+		ok |= strstr(id, f->ids[i]) != NULL; /* docker: anywhere in the id */
 	if (!ok)
 		return false;
 	ok = !f->drivers;
