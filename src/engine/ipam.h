@@ -57,8 +57,8 @@ struct ipam_lease {
 	char *address; /* "172.18.0.2" */
 	int prefix;
 	char *gateway;
-	char *mac; /* "02:42:ac:12:00:02": 02:42 and the IPv4 address, as Docker; or the requested
-		    */
+	/* "02:42:ac:12:00:02": 02:42 and the IPv4 address, as Docker; or the requested */
+	char *mac;
 	char *address6; /* NULL when the network has no IPv6 */
 	int prefix6;
 	char *gateway6;

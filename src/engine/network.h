@@ -17,6 +17,8 @@
  *   network_prune()        remove the unused (no lease) non-predefined networks
  *   network_default_id()   make the predefined networks if needed; bridge's id
  *   network_get()          the record as a struct; network_info_free()
+ *   network_migrate()      the module's tables, once a process (ipam.c's calls)
+ *   network_random_hex()   ids: random bytes as hex
  *   network_teardown_hook  called by network_remove() with the network's id and
  *                          bridge device (NULL for host/null) inside the removing
  *                          transaction, before the row goes; a failure keeps it
