@@ -79,6 +79,13 @@ int cmd_volume_inspect(int argc, char **argv);
 int cmd_volume_rm(int argc, char **argv);
 int cmd_volume_prune(int argc, char **argv);
 
+/* Network commands */
+int cmd_network_create(int argc, char **argv);
+int cmd_network_ls(int argc, char **argv);
+int cmd_network_inspect(int argc, char **argv);
+int cmd_network_rm(int argc, char **argv);
+int cmd_network_prune(int argc, char **argv);
+
 /* Container commands */
 int cmd_run(int argc, char **argv);
 int cmd_create(int argc, char **argv);

@@ -48,6 +48,8 @@ int engine_open(const struct engine_paths *p, struct image_store *store, struct 
 	e->self = xstrdup(p->self);
 	e->monitor = xstrdup(p->monitor);
 	e->init = p->init ? xstrdup(p->init) : NULL;
+	e->default_bridge = p->default_bridge ? xstrdup(p->default_bridge) : NULL;
+	e->default_bip = p->default_bip ? xstrdup(p->default_bip) : NULL;
 	size_t n = 0;
 	while (p->global_args && p->global_args[n])
 		n++;
@@ -77,6 +79,8 @@ void engine_close(struct engine *e)
 	free(e->self);
 	free(e->monitor);
 	free(e->init);
+	free(e->default_bridge);
+	free(e->default_bip);
 	for (size_t i = 0; e->global_args[i]; i++)
 		free(e->global_args[i]);
 	free(e->global_args);

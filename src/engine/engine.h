@@ -77,6 +77,8 @@ struct engine_paths {
 	const char *monitor;      /* the berth-monitor binary */
 	const char *init;         /* the berth-init binary (--init) */
 	char *const *global_args; /* berth's global options to repeat in the exit command */
+	const char *default_bridge; /* --bridge, or NULL */
+	const char *default_bip;    /* --bip, or NULL */
 };
 
 int engine_open(const struct engine_paths *p, struct image_store *store, struct engine **out,

@@ -49,6 +49,9 @@ struct engine {
 	struct image_store *store;
 	sqlite3 *db;
 	struct volume_store *volumes;
+	char *default_bridge; /* --bridge: the "bridge" network's device when first made */
+	char *default_bip;    /* --bip: its gateway/prefix when first made */
+	bool networks_migrated;
 };
 
 struct ctr_row {
