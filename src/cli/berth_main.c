@@ -75,6 +75,7 @@ struct engine *berth_engine(berth_err *err)
 		self = strdup("/proc/self/exe");
 	_cleanup_free_ char *monitor = helper_path(self, "BERTH_MONITOR", "monitor", "berth-monitor");
 	_cleanup_free_ char *init = helper_path(self, "BERTH_INIT", "init", "berth-init");
+	_cleanup_free_ char *dns = helper_path(self, "BERTH_DNS", "dns", "berth-dns");
 	char *global[9] = { "--root", (char *)berth.root, "--runroot", (char *)berth.runroot };
 	size_t n = 4;
 	if (default_bridge) {
@@ -91,6 +92,7 @@ struct engine *berth_engine(berth_err *err)
 		.self = self,
 		.monitor = monitor,
 		.init = init,
+		.dns = dns,
 		.global_args = global,
 		.default_bridge = default_bridge,
 		.default_bip = default_bip,
@@ -105,6 +107,16 @@ struct volume_store *berth_volumes(berth_err *err)
 {
 	struct engine *e = berth_engine(err);
 	return e ? engine_volumes(e, err) : NULL;
+}
+
+void berth_close(void)
+{
+	if (engine)
+		engine_close(engine);
+	if (store)
+		image_store_close(store);
+	engine = NULL;
+	store = NULL;
 }
 
 int berth_fail(berth_err *err)
@@ -351,6 +363,8 @@ static const struct command commands[] = {
 	  "List port mappings or a specific mapping for the container" },
 	{ "system", "info", cmd_info, "[OPTIONS]", "Display system-wide information" },
 	{ "system", "prune", cmd_system_prune, "[OPTIONS]", "Remove unused data" },
+	{ "system", "reset", cmd_system_reset, "[OPTIONS]",
+	  "Remove every container, network, volume and image of this root" },
 	{ "container", "run", cmd_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image" },
 	{ "container", "create", cmd_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container" },
 	{ "container", "start", cmd_start, "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers" },
@@ -624,9 +638,6 @@ int main(int argc, char **argv)
 	}
 	optind = 0;
 	int rc = cmd->fn(sub_argc, sub_argv);
-	if (engine)
-		engine_close(engine);
-	if (store)
-		image_store_close(store);
+	berth_close();
 	return rc;
 }
