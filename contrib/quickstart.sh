@@ -85,12 +85,12 @@ say "run -d --name web --network demo -p 127.0.0.1:$PORT:80 -v $WORK/www:/www:ro
 "${B[@]}" run -d --name web --network demo -p "127.0.0.1:$PORT:80" -v "$WORK/www:/www:ro" \
 	quickstart/busybox httpd -f -p 80 -h /www >/dev/null
 say "run --rm --network demo quickstart/busybox wget -qO- http://web/"
-"${B[@]}" run --rm --network demo quickstart/busybox wget -qO- -T 5 http://web/
+"${B[@]}" run --rm --network demo quickstart/busybox timeout 5 wget -qO- http://web/
 say "port web"
 "${B[@]}" port web
 echo "+ wget -qO- http://127.0.0.1:$PORT/   (from the host)"
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-	/bin/busybox wget -qO- -T 2 "http://127.0.0.1:$PORT/" && break
+	timeout 3 /bin/busybox wget -qO- "http://127.0.0.1:$PORT/" && break
 	sleep 0.2
 done
 say "rm -f web; network rm demo"

@@ -260,7 +260,7 @@ static int port_pick(struct engine *e, const char *id, const char *proto, const 
 			;
 	for (unsigned k = 0; k < span; k++) {
 		int port = lo + (int)((start + k) % span);
-		bool taken;
+		bool taken = false;
 		int r = port_taken(e, proto, ip, port, &taken, err);
 		if (r < 0)
 			return r;
@@ -673,7 +673,7 @@ int ctr_net_prepare(struct engine *e, struct ctr_row *row, json_t *image_config,
 	size_t max = json_object_size(eps) + 1;
 	p->eps = xcalloc(max, sizeof(*p->eps));
 	for (size_t i = 0; i < max; i++)
-		snprintf(p->eps[i].ifname, sizeof(p->eps[i].ifname), "eth%zu", i);
+		snprintf(p->eps[i].ifname, sizeof(p->eps[i].ifname), "eth%u", (unsigned)(i % 1000));
 	int r = endpoint_make(e, row, mode, first ? first : empty, &p->eps[0], err);
 	if (r < 0)
 		return r;
@@ -982,7 +982,7 @@ int ctr_net_connect(struct engine *e, const char *ctr, const char *net, json_t *
 		size_t k = 0;
 		for (bool used = true; used; k += used) {
 			char want[16];
-			snprintf(want, sizeof(want), "eth%zu", k);
+			snprintf(want, sizeof(want), "eth%u", (unsigned)(k % 1000));
 			used = false;
 			size_t i;
 			json_t *l;
@@ -992,7 +992,7 @@ int ctr_net_connect(struct engine *e, const char *ctr, const char *net, json_t *
 					    want))
 					used = true;
 		}
-		snprintf(one.ifname, sizeof(one.ifname), "eth%zu", k);
+		snprintf(one.ifname, sizeof(one.ifname), "eth%u", (unsigned)(k % 1000));
 		r = endpoint_make(e, &row, name, ep, &one, err);
 		if (r == 0) {
 			struct ctr_net_plan p = { .eps = &one, .n = 1 };

@@ -13,10 +13,12 @@
 #include "common/xalloc.h"
 #include "engine/engine_internal.h"
 #include "engine/ipam.h"
+#include "engine/engine.h"
 #include "engine/network.h"
 #include "image/db.h"
 
-int (*network_teardown_hook)(const char *id, const char *bridge, berth_err *err);
+int (*network_teardown_hook)(struct engine *e, const char *id, const char *bridge,
+			     berth_err *err) = ctr_net_teardown;
 
 /* One row a network; leases are ipam.c's. A lease references its network,
  * so a network cannot go while a container holds an address on it. */
@@ -918,7 +920,7 @@ static int remove_locked(struct engine *e, const char *id, berth_err *err)
 	const char *bridge = (const char *)sqlite3_column_text(st, 2);
 	const char *driver = (const char *)sqlite3_column_text(st, 3);
 	if (network_teardown_hook &&
-	    (r = network_teardown_hook(id, driver && !strcmp(driver, "bridge") ? bridge : NULL,
+	    (r = network_teardown_hook(e, id, driver && !strcmp(driver, "bridge") ? bridge : NULL,
 				       err)) < 0)
 		return berth_error_wrap(err, "error while removing network %s", name);
 	_cleanup_stmt_ sqlite3_stmt *del = NULL;

@@ -21,7 +21,9 @@
  *   network_random_hex()   ids: random bytes as hex
  *   network_teardown_hook  called by network_remove() with the network's id and
  *                          bridge device (NULL for host/null) inside the removing
- *                          transaction, before the row goes; a failure keeps it
+ *                          transaction, before the row goes; a failure keeps it.
+ *                          ctr_net_teardown() (rules, bridge, DNS responder);
+ *                          NULL: nothing (unit tests)
  */
 #ifndef BERTH_ENGINE_NETWORK_H
 #define BERTH_ENGINE_NETWORK_H
@@ -38,7 +40,8 @@ int network_create(struct engine *e, json_t *req, char **id, berth_err *err);
 int network_resolve(struct engine *e, const char *name_or_id, char **id, berth_err *err);
 int network_inspect_json(struct engine *e, const char *id, json_t **out, berth_err *err);
 int network_list(struct engine *e, json_t **arr, berth_err *err);
-extern int (*network_teardown_hook)(const char *id, const char *bridge, berth_err *err);
+extern int (*network_teardown_hook)(struct engine *e, const char *id, const char *bridge,
+				    berth_err *err);
 int network_remove(struct engine *e, const char *id, berth_err *err);
 /* label_filters: NULL or an array of "key", "key=value", "!key", "!key=value"
  * (label!=), all of which must hold. *removed: the names, NULL-terminated. */
@@ -53,6 +56,11 @@ struct network_info {
 };
 int network_get(struct engine *e, const char *id, struct network_info *out, berth_err *err);
 void network_info_free(struct network_info *n);
+static inline void cleanup_network_infop(struct network_info *n)
+{
+	network_info_free(n);
+}
+#define _cleanup_network_info_ __attribute__((cleanup(cleanup_network_infop)))
 
 /* Shared with ipam.c: migrate the module's tables (once a process); random hex. */
 int network_migrate(struct engine *e, berth_err *err);

@@ -45,7 +45,7 @@ free_port() {
 }
 
 fetch() {
-	/bin/busybox wget -qO- -T 3 "$1"
+	timeout 5 /bin/busybox wget -qO- "$1"
 }
 
 # What must be gone once the test's containers are: their leases, their
@@ -112,7 +112,7 @@ assert_net_clean() {
 	b network create tnet
 	b run -d --name web --network tnet --network-alias www --hostname webhost bb:test "${WEB[@]}"
 	run -0 b run --rm --network tnet bb:test sh -c \
-		'ping -c1 -W2 web >/dev/null && wget -qO- -T 3 http://web/ && wget -qO- -T 3 http://www/ && wget -qO- -T 3 http://webhost/ && cat /etc/resolv.conf'
+		'ping -c1 -W2 web >/dev/null && timeout 5 wget -qO- http://web/ && timeout 5 wget -qO- http://www/ && timeout 5 wget -qO- http://webhost/ && cat /etc/resolv.conf'
 	echo "$output"
 	[ "$(grep -c hello-from-web <<<"$output")" = 3 ]
 	gw=$(b network inspect tnet | jq -r '.[0].IPAM.Config[0].Gateway')
@@ -154,7 +154,7 @@ assert_net_clean() {
 	# bound to 127.0.0.1 only: not on the host's address
 	run ! fetch "http://$(host_ip):$p1/"
 	# from another container, through the host's address (hairpin)
-	run -0 b run --rm bb:test wget -qO- -T 3 "http://$(host_ip):$p2/"
+	run -0 b run --rm bb:test timeout 5 wget -qO- "http://$(host_ip):$p2/"
 	[ "$output" = hello-from-web ]
 	run -0 b port web
 	echo "$output"

@@ -499,8 +499,9 @@ static void test_prune(void **state)
 }
 
 static int teardown_calls;
-static int teardown_hook(const char *id, const char *bridge, berth_err *err)
+static int teardown_hook(struct engine *e, const char *id, const char *bridge, berth_err *err)
 {
+	(void)e;
 	(void)id;
 	teardown_calls++;
 	if (strcmp(bridge, "failbr") == 0)
@@ -666,6 +667,7 @@ static void test_resolve(void **state)
 
 int main(void)
 {
+	network_teardown_hook = NULL; /* no rules or bridges of the host touched */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test_setup_teardown(test_default_networks, setup, teardown),
