@@ -262,6 +262,46 @@ q() {
 	[ "${lines[1]}" = "A 192.0.2.77" ]
 }
 
+@test "dns: a UDP answer over 512 bytes is truncated (TC) without EDNS0, and whole over TCP" {
+	local i
+	for i in $(seq 1 40); do
+		echo "10.88.1.$i many"
+	done >>"$T/names"
+	start_dns --resolv /dev/null
+	run q A many
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "rcode=0 tc=1 an="* ]]
+	[ "${#lines[@]}" -le 31 ]
+	run q --tcp A many
+	[ "${lines[0]}" = "rcode=0 tc=0 an=40 id=ok" ]
+	[ "${lines[40]}" = "A 10.88.1.40" ]
+}
+
+@test "dns: an upstream that is slow to answer does not hold up other queries" {
+	python3 -c 'import socket,time,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); open(sys.argv[1],"w").write(str(s.getsockname()[1])); time.sleep(60)' "$T/sink.port" &
+	PIDS+=($!)
+	local i
+	for i in $(seq 50); do
+		[ -s "$T/sink.port" ] && break
+		sleep 0.1
+	done
+	start_dns --upstream "127.0.0.1:$(cat "$T/sink.port")"
+	q A slow1.example >"$T/slow1" &
+	PIDS+=($!)
+	q A slow2.example >"$T/slow2" &
+	PIDS+=($!)
+	sleep 0.3
+	# Both forwarded queries wait 2 s for the upstream; a local name is
+	# answered meanwhile: before their SERVFAIL has come back.
+	run q A web
+	[ "${lines[1]}" = "A 10.88.0.2" ]
+	[ ! -s "$T/slow1" ]
+	[ ! -s "$T/slow2" ]
+	wait "${PIDS[-1]}" "${PIDS[-2]}"
+	[ "$(head -1 "$T/slow1")" = "rcode=2 tc=0 an=0 id=ok" ]
+	[ "$(head -1 "$T/slow2")" = "rcode=2 tc=0 an=0 id=ok" ]
+}
+
 @test "dns: malformed queries get FORMERR or NOTIMP, and it keeps answering" {
 	start_dns --resolv /dev/null
 	# QDCOUNT 2
