@@ -350,6 +350,45 @@ q() {
 	[ "${lines[1]}" = "A 10.88.0.2" ]
 }
 
+@test "dns: random packets, idle and garbage TCP connections do not stop it" {
+	start_upstream
+	start_dns --upstream "127.0.0.1:$UP"
+	python3 - "$PORT" <<-'EOF'
+		import os, random, socket, struct, sys
+		port = int(sys.argv[1])
+		rnd = random.Random(1)
+		u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		base = bytes.fromhex("1234010000010000000000010377656200000100010000291000000000000000")
+		for i in range(20000):
+		    if i % 2:
+		        m = bytearray(base)
+		        for _ in range(rnd.randrange(1, 6)):
+		            m[rnd.randrange(len(m))] = rnd.randrange(256)
+		        m = bytes(m[:rnd.randrange(len(m) + 1)])
+		    else:
+		        m = os.urandom(rnd.randrange(0, 600))
+		    u.sendto(m, ("127.0.0.1", port))
+		# More idle connections than it keeps, and some that lie about lengths.
+		idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+		for m in (b"\x00\x00", b"\xff\xff" + os.urandom(100), b"\x00\x20" + os.urandom(32), b"\x00"):
+		    c = socket.create_connection(("127.0.0.1", port))
+		    try:
+		        c.sendall(m)
+		    except OSError:
+		        pass
+		    c.close()
+		for c in idle:
+		    c.close()
+	EOF
+	run q A web
+	[ "${lines[1]}" = "A 10.88.0.2" ]
+	run q --tcp A web
+	[ "${lines[1]}" = "A 10.88.0.2" ]
+	run q A example.org
+	[ "${lines[1]}" = "A 192.0.2.77" ]
+	kill -0 "$DNS_PID"
+}
+
 @test "dns: a second instance with the same lock exits 0 at once; SIGTERM stops the first" {
 	start_dns --resolv /dev/null
 	[ "$(cat "$T/lock")" = "$DNS_PID" ]
