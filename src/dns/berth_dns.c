@@ -60,7 +60,8 @@
 #define TCP_OUT_MAX (256 * 1024)
 /* The names file is the engine's; this only bounds a broken one. */
 #define NAMES_FILE_MAX (16 * 1024 * 1024)
-#define ANSWER_TTL     0
+/* A container's address changes when it restarts: nothing should keep the old one. */
+#define ANSWER_TTL 0
 
 enum kind { K_SIGNAL, K_UDP, K_TCP_LISTEN, K_TCP_CONN, K_UPSTREAM };
 
@@ -443,7 +444,7 @@ static void pending_fail(struct pending *p)
 }
 
 /* Send p's query to upstream number `from` or the first after it that takes
- * it. 0, or -1 when there is none left (p is untouched). */
+ * it. 0, or -1 when none is left (p still holds its query: pending_fail()). */
 static int pending_send(struct pending *p, size_t from)
 {
 	for (size_t u = from; u < n_upstreams; u++) {
