@@ -64,7 +64,7 @@ memory_limit_of() {
 	run -0 b stats --no-stream
 	[[ "${lines[0]}" =~ ^CONTAINER\ ID\ +NAME\ +CPU\ %\ +MEM\ USAGE\ /\ LIMIT\ +MEM\ %\ +NET\ I/O\ +BLOCK\ I/O\ +PIDS$ ]]
 	[ "${#lines[@]}" -eq 2 ]
-	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +limited\ +[0-9.]+%\ +[0-9.]+[KMG]?i?B\ /\ 64MiB\ +[0-9.]+%\ +0B\ /\ 0B\ .*\ 1$ ]]
+	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +limited\ +[0-9.]+%\ +[0-9.]+[KMG]?i?B\ /\ 64MiB\ +[0-9.]+%\ +[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B\ .*\ 1$ ]]
 
 	run -0 b stats --no-stream --format '{{.Name}}={{.MemUsage}} pids={{.PIDs}}' limited
 	[[ "$output" =~ ^limited=.*\ /\ 64MiB\ pids=1$ ]]
