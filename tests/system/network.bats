@@ -48,28 +48,6 @@ fetch() {
 	timeout 5 /bin/busybox wget -qO- "$1"
 }
 
-# What must be gone once the test's containers are: their leases, their
-# veths and their port rules.
-assert_net_clean() {
-	local ids
-	ids=$(b network ls -q --no-trunc)
-	for n in $ids; do
-		run -0 b network inspect "$n"
-		[ "$(echo "$output" | jq '.[0].Containers | length')" = 0 ] || {
-			echo "leases left on $n: $output"
-			return 1
-		}
-	done
-	for _ in $(seq 40); do
-		[ -z "$(ip -o link show | grep -F "$BRIDGE" | grep -v "^[0-9]*: $BRIDGE:")" ] && break
-		sleep 0.05
-	done
-	! ip -o link show master "$BRIDGE" 2>/dev/null | grep -q . || {
-		ip -o link show master "$BRIDGE"
-		return 1
-	}
-}
-
 @test "default bridge: an address from the bridge's subnet, a default route, /etc/hosts, the host's resolvers" {
 	run -0 b run --rm --name c1 bb:test sh -c \
 		'ip -4 -o addr show eth0; ip route; cat /etc/hosts; cat /etc/resolv.conf; ping -c1 -W2 $(ip route | awk "/default/ { print \$3 }") >/dev/null && echo GW-OK'
