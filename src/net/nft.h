@@ -28,11 +28,13 @@ struct nft_net {
 
 /* Idempotent. Makes the table and its base chains when missing and adds this
  * network: masquerade of its subnets leaving by another interface (not when
- * internal), forward accept from/to its bridge (internal: only within it, and
- * drop the rest), DNS (udp/tcp 53) from the bridge to its own address accepted,
- * ip_forward (not when internal) and route_localnet on the bridge. When the
- * host has an `ip filter FORWARD` (or ip6) chain, e.g. iptables-nft with policy
- * drop, an accept for the bridge is inserted there, commented "berth:<id>". */
+ * internal); forwarding out of its bridge, into it only for replies and
+ * published ports, none to or from other Berth networks (internal: only
+ * within the bridge); DNS (udp/tcp 53) from the bridge to its own address
+ * accepted; ip_forward (not when internal) and route_localnet on the bridge,
+ * which must exist. When the host has an `ip filter FORWARD` (or ip6) chain,
+ * e.g. iptables-nft with dockerd's policy drop, an accept for the bridge is
+ * inserted there, commented "berth:<id>". */
 int nft_network_add(const struct nft_net *n, berth_err *err);
 
 /* Idempotent: removes what nft_network_add() made for this id, including the

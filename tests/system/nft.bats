@@ -22,9 +22,10 @@ setup() {
 	common_setup
 	[ -x "$NFT_TOOL" ] || skip "nft-tool not built ($NFT_TOOL)"
 	P=berth-nft-$$-$BATS_TEST_NUMBER
-	H=$P-h O=$P-o C1=$P-c1 C2=$P-c2
+	H=$P-h O=$P-o C1=$P-c1 C2=$P-c2 C3=$P-c3
+	NSS=("$H" "$O" "$C1" "$C2")
 	PIDS=()
-	for ns in "$H" "$O" "$C1" "$C2"; do
+	for ns in "${NSS[@]}"; do
 		ip netns add "$ns"
 		ip -n "$ns" link set lo up
 	done
@@ -65,6 +66,10 @@ setup() {
 	EOF
 	ip netns exec "$C1" python3 "$TEST_TMP/udp.py" serve 53 </dev/null >/dev/null 2>&1 3>&- &
 	PIDS+=($!)
+	wait_listen "$O" t 80
+	wait_listen "$C1" t 80
+	wait_listen "$C2" t 80
+	wait_listen "$C1" u 53
 }
 
 teardown() {
@@ -75,10 +80,39 @@ teardown() {
 		wait "$p" 2>/dev/null || true
 	done
 	# The table and the veths go with the namespaces.
-	for ns in "$H" "$O" "$C1" "$C2"; do
-		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true
+	for ns in "${NSS[@]}"; do
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	common_teardown
+}
+
+# A second network: bridge brt1 10.88.0.1/24 in $H, container $C3 10.88.0.2
+# with an httpd answering "hi-c3".
+second_network() {
+	NSS+=("$C3")
+	ip netns add "$C3"
+	ip -n "$C3" link set lo up
+	ip -n "$H" link add brt1 type bridge
+	ip -n "$H" addr add 10.88.0.1/24 dev brt1
+	ip -n "$H" link set brt1 up
+	ip -n "$H" link add v4 type veth peer name eth0 netns "$C3"
+	ip -n "$H" link set v4 master brt1 up
+	ip -n "$C3" addr add 10.88.0.2/24 dev eth0
+	ip -n "$C3" link set eth0 up
+	ip -n "$C3" route add default via 10.88.0.1
+	serve_http "$C3" hi-c3
+	wait_listen "$C3" t 80
+}
+
+# wait_listen NS t|u PORT: until a socket listens there (bounded, 5 s).
+wait_listen() {
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$1" ss -Hln"$2" "sport = :$3" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $2 $3 in $1" >&2
+	return 1
 }
 
 # serve_http NS TEXT: busybox httpd on port 80 in NS answering TEXT.
@@ -186,7 +220,8 @@ net_up() {
 	[ "$output" = hi-c2 ]
 	run -0 ip netns exec "$H" nft list ruleset
 	[[ "$output" != *172.30.0.2* ]]
-	[[ "$output" == *"tcp . 8082 : 172.30.0.3 . 80"* ]]
+	[[ "$output" != *"berth:$CTR1"* ]]
+	[[ "$output" == *"tcp . 8082 comment \"berth:$CTR2\" : 172.30.0.3 . 80"* ]]
 	# Again: nothing left to remove is not an error.
 	tool ports-rm "$CTR1"
 	tool ports-rm "$CTR2"
@@ -257,6 +292,34 @@ net_up() {
 	tool reset
 	run -0 ip netns exec "$H" nft list chain ip filter FORWARD
 	[[ "$output" != *berth:* ]]
+}
+
+@test "a host routing to a container's address reaches only the published ports" {
+	net_up
+	tool ports-add "$CTR1" tcp::8080:172.30.0.2:80
+	ip -n "$O" route add 172.30.0.0/16 via 10.99.0.1
+	run get "$O" http://172.30.0.2/
+	[ "$status" -ne 0 ]
+	run -0 get "$O" http://10.99.0.1:8080/
+	[ "$output" = hi-c1 ]
+}
+
+@test "two networks are isolated from each other; a published port is reachable from the other" {
+	second_network
+	net_up
+	tool net-add b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2 brt1 10.88.0.0/24 -
+	run get "$C3" http://172.30.0.2/
+	[ "$status" -ne 0 ]
+	run get "$C1" http://10.88.0.2/
+	[ "$status" -ne 0 ]
+	tool ports-add "$CTR1" tcp::8080:172.30.0.2:80
+	run -0 get "$C3" http://10.99.0.1:8080/
+	[ "$output" = hi-c1 ]
+	# Both still reach the outside.
+	run -0 get "$C3" http://10.99.0.2/
+	[ "$output" = hi-out ]
+	run -0 get "$C1" http://10.99.0.2/
+	[ "$output" = hi-out ]
 }
 
 @test "internal network: traffic stays within the bridge" {
