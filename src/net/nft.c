@@ -568,43 +568,50 @@ static bool add_elem(struct strbuf *sb, json_t *val, json_t *type)
 	return true;
 }
 
+/* The sets a network has elements in. */
+static const char *const net_sets[] = { "bridges", "int_bridges", "pairs", "own4",
+					"own6",    "masq4",       "masq6" };
+
 int nft_network_remove(const char *id, berth_err *err)
 {
 	if (!valid_id(id))
 		return berth_error(err, EINVAL, "cannot remove network rules: invalid network id");
 	_cleanup_free_ char *tag = xasprintf(TAG "%s", id);
-	/* Maps (the per-container ones) are not in this listing: its size is
-	 * the number of networks, not of containers. */
-	_cleanup_json_ json_t *root = NULL;
-	int r = list_json("list sets table " TABLE, &root, err);
-	if (r < 0 && r != -ENOENT)
-		return berth_error_wrap(err, "cannot remove network %.12s", id);
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-	size_t i, j;
-	json_t *o, *e;
-	json_array_foreach (json_object_get(root, "nftables"), i, o) {
-		json_t *set = json_object_get(o, "set");
-		const char *name = json_string_value(json_object_get(set, "name"));
-		if (!name)
+	/* One set a listing: libnftables then fetches that set's elements only,
+	 * not the port maps' (and 1.0.6 fails a buffer of several listings). */
+	for (size_t k = 0; k < ARRAY_SIZE(net_sets); k++) {
+		_cleanup_free_ char *cmd = xasprintf("list set " TABLE " %s", net_sets[k]);
+		_cleanup_json_ json_t *root = NULL;
+		int r = list_json(cmd, &root, err);
+		if (r == -ENOENT)
 			continue;
-		json_array_foreach (json_object_get(set, "elem"), j, e) {
-			json_t *elem = json_object_get(e, "elem");
-			const char *c = json_string_value(json_object_get(elem, "comment"));
-			if (!c || strcmp(c, tag))
-				continue;
-			strbuf_addf(&sb, "delete element " TABLE " %s { ", name);
-			if (!add_elem(&sb, json_object_get(elem, "val"),
-				      json_object_get(set, "type")))
-				return berth_error(err, EPROTO,
-						   "cannot remove network %.12s: unexpected "
-						   "element in set %s",
-						   id, name);
-			strbuf_addstr(&sb, " }\n");
+		if (r < 0)
+			return berth_error_wrap(err, "cannot remove network %.12s", id);
+		size_t i, j;
+		json_t *o, *e;
+		json_array_foreach (json_object_get(root, "nftables"), i, o) {
+			json_t *set = json_object_get(o, "set");
+			json_array_foreach (json_object_get(set, "elem"), j, e) {
+				json_t *elem = json_object_get(e, "elem");
+				const char *c = json_string_value(json_object_get(elem, "comment"));
+				if (!c || strcmp(c, tag))
+					continue;
+				strbuf_addf(&sb, "delete element " TABLE " %s { ", net_sets[k]);
+				if (!add_elem(&sb, json_object_get(elem, "val"),
+					      json_object_get(set, "type")))
+					return berth_error(
+						err, EPROTO,
+						"cannot remove network %.12s: unexpected "
+						"element in set %s",
+						id, net_sets[k]);
+				strbuf_addstr(&sb, " }\n");
+			}
 		}
 	}
 	if (sb.len) {
 		_cleanup_free_ char *what = xasprintf("cannot remove network %.12s", id);
-		r = run(sb.buf, err, what);
+		int r = run(sb.buf, err, what);
 		if (r < 0)
 			return r;
 	}

@@ -270,11 +270,16 @@ net_up() {
 		table ip filter {
 			chain FORWARD { type filter hook forward priority 0; policy drop; }
 		}
+		table ip6 filter {
+			chain FORWARD { type filter hook forward priority 0; policy drop; }
+		}
 	EOF
 	net_up
 	tool ports-add "$CTR1" tcp::8080:172.30.0.2:80
 	run -0 ip netns exec "$H" nft list chain ip filter FORWARD
 	[[ "$output" == *"comment \"berth:$NETID\""* ]]
+	run -0 ip netns exec "$H" nft list chain ip6 filter FORWARD
+	[[ "$output" == *"oifname \"brt0\" counter packets 0 bytes 0 accept comment \"berth:$NETID\""* ]]
 	run -0 get "$C2" http://10.99.0.2/
 	[ "$output" = hi-out ]
 	run -0 get "$O" http://10.99.0.1:8080/
@@ -291,6 +296,8 @@ net_up() {
 	net_up
 	tool reset
 	run -0 ip netns exec "$H" nft list chain ip filter FORWARD
+	[[ "$output" != *berth:* ]]
+	run -0 ip netns exec "$H" nft list chain ip6 filter FORWARD
 	[[ "$output" != *berth:* ]]
 }
 
