@@ -55,7 +55,7 @@
 
 #define TABLE   "inet berth"
 #define TAG     "berth:"
-#define ID_MAX  128
+#define ID_MAX  64 /* the tag, "berth:<id>", must fit an nft comment (128) */
 #define IFNAMSZ 16
 
 /* ---- context ----
@@ -443,24 +443,93 @@ static int sysctl_on(const char *path, berth_err *err)
 
 /* ---- networks ---- */
 
+/* Whether another network (its tag in *other) has this subnet already, on
+ * any bridge: the two would share one masquerade element, and removing
+ * one network would take it from the other. */
+static int subnet_taken(const char *set, const char *prefix, const char *tag, char **other,
+			berth_err *err)
+{
+	_cleanup_free_ char *cmd = xasprintf("list set " TABLE " %s", set);
+	_cleanup_json_ json_t *root = NULL;
+	int r = list_json(cmd, &root, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	/* nft prints a full-length prefix as a plain address. */
+	size_t addrlen = strcspn(prefix, "/");
+	bool full = !strcmp(prefix + addrlen, "/32") || !strcmp(prefix + addrlen, "/128");
+	size_t i, j;
+	json_t *o, *e;
+	json_array_foreach (json_object_get(root, "nftables"), i, o) {
+		json_array_foreach (json_object_get(json_object_get(o, "set"), "elem"), j, e) {
+			json_t *elem = json_object_get(e, "elem");
+			const char *c = json_string_value(json_object_get(elem, "comment"));
+			json_t *net = json_array_get(
+				json_object_get(json_object_get(elem, "val"), "concat"), 0);
+			json_t *p = json_object_get(net, "prefix");
+			_cleanup_free_ char *have = NULL;
+			if (p)
+				have = xasprintf(
+					"%s/%lld", json_string_value(json_object_get(p, "addr")),
+					(long long)json_integer_value(json_object_get(p, "len")));
+			else if (json_is_string(net) && full)
+				have = xasprintf("%s%s", json_string_value(net), prefix + addrlen);
+			if (!c || !have || strcmp(have, prefix) || !strcmp(c, tag))
+				continue;
+			*other = xstrdup(c);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int nft_network_add(const struct nft_net *n, berth_err *err)
 {
 	if (!n || !valid_id(n->id))
-		return berth_error(err, EINVAL, "cannot add network rules: invalid network id");
+		return berth_error_code(err, EINVAL,
+					"cannot add network rules: invalid network id");
 	if (!valid_ifname(n->bridge))
-		return berth_error(err, EINVAL, "cannot add network %.12s: invalid bridge name",
-				   n->id);
+		return berth_error_code(err, EINVAL,
+					"cannot add network %.12s: invalid bridge name", n->id);
 	char s4[INET6_ADDRSTRLEN + 8] = "", s6[INET6_ADDRSTRLEN + 8] = "";
 	if (n->subnet4 && *n->subnet4 && parse_prefix(AF_INET, n->subnet4, s4, sizeof(s4)) < 0)
-		return berth_error(err, EINVAL, "cannot add network %.12s: invalid IPv4 subnet %s",
-				   n->id, n->subnet4);
+		return berth_error_code(err, EINVAL,
+					"cannot add network %.12s: invalid IPv4 subnet %s", n->id,
+					n->subnet4);
 	if (n->subnet6 && *n->subnet6 && parse_prefix(AF_INET6, n->subnet6, s6, sizeof(s6)) < 0)
-		return berth_error(err, EINVAL, "cannot add network %.12s: invalid IPv6 subnet %s",
-				   n->id, n->subnet6);
+		return berth_error_code(err, EINVAL,
+					"cannot add network %.12s: invalid IPv6 subnet %s", n->id,
+					n->subnet6);
+
+	const char *br = n->bridge, *id = n->id;
+	_cleanup_free_ char *tag = xasprintf(TAG "%s", id);
+	int r;
+	for (int f = 0; f < 2; f++) {
+		const char *prefix = f ? s6 : s4;
+		_cleanup_free_ char *other = NULL;
+		if (!*prefix)
+			continue;
+		r = subnet_taken(f ? "own6" : "own4", prefix, tag, &other, err);
+		if (r < 0)
+			return berth_error_wrap(err, "cannot add network %.12s", id);
+		if (r > 0)
+			return berth_error_code(err, EEXIST,
+						"cannot add network %.12s: subnet %s is Berth "
+						"network %.12s's already",
+						id, prefix, other + strlen(TAG));
+	}
+	/* Per bridge, and needs it: checked before any rule is made. */
+	if (*s4) {
+		_cleanup_free_ char *path =
+			xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", br);
+		r = sysctl_on(path, err);
+		if (r < 0)
+			return berth_error_wrap(err, "cannot add network %.12s", id);
+	}
 
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, base_rules);
-	const char *br = n->bridge, *id = n->id;
 	strbuf_addf(&sb, "add element " TABLE " bridges { \"%s\" comment \"" TAG "%s\" }\n", br,
 		    id);
 	strbuf_addf(&sb, "add element " TABLE " pairs { \"%s\" . \"%s\" comment \"" TAG "%s\" }\n",
@@ -489,10 +558,20 @@ int nft_network_add(const struct nft_net *n, berth_err *err)
 				    "add element " TABLE " masq6 { %s comment \"" TAG "%s\" }\n",
 				    s6, id);
 	}
-	_cleanup_free_ char *what = xasprintf("cannot add network %.12s", id);
-	int r = run(sb.buf, err, what);
-	if (r < 0)
+	struct nft_fail fail;
+	r = nft_do(sb.buf, false, NULL, &fail);
+	if (r < 0) {
+		if (strstr(fail.msg, "overlaps"))
+			r = berth_error_code(
+				err, -r,
+				"cannot add network %.12s: its subnet overlaps another "
+				"Berth network's (%s)",
+				id, fail.msg);
+		else
+			r = berth_error_code(err, -r, "cannot add network %.12s: %s", id, fail.msg);
+		free(fail.msg);
 		return r;
+	}
 	r = host_forward_add(n, err);
 	if (r < 0)
 		return r;
@@ -507,13 +586,6 @@ int nft_network_add(const struct nft_net *n, berth_err *err)
 			if (r < 0)
 				return berth_error_wrap(err, "cannot add network %.12s", id);
 		}
-	}
-	if (*s4) {
-		_cleanup_free_ char *path =
-			xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", br);
-		r = sysctl_on(path, err);
-		if (r < 0)
-			return berth_error_wrap(err, "cannot add network %.12s", id);
 	}
 	return 0;
 }
@@ -575,7 +647,8 @@ static const char *const net_sets[] = { "bridges", "int_bridges", "pairs", "own4
 int nft_network_remove(const char *id, berth_err *err)
 {
 	if (!valid_id(id))
-		return berth_error(err, EINVAL, "cannot remove network rules: invalid network id");
+		return berth_error_code(err, EINVAL,
+					"cannot remove network rules: invalid network id");
 	_cleanup_free_ char *tag = xasprintf(TAG "%s", id);
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	/* One set a listing: libnftables then fetches that set's elements only,
@@ -752,7 +825,7 @@ static int ports_batch(const char *tag, const struct nft_port *p, size_t n, bool
 int nft_ports_add(const char *ctr_id, const struct nft_port *p, size_t n, berth_err *err)
 {
 	if (!valid_id(ctr_id))
-		return berth_error(err, EINVAL, "cannot add ports: invalid container id");
+		return berth_error_code(err, EINVAL, "cannot add ports: invalid container id");
 	if (n == 0)
 		return 0;
 	_cleanup_free_ char *tag = xasprintf(TAG "%s", ctr_id);
@@ -988,7 +1061,7 @@ static void found_host(const uint8_t *key, void *data)
 int nft_ports_remove(const char *ctr_id, berth_err *err)
 {
 	if (!valid_id(ctr_id))
-		return berth_error(err, EINVAL, "cannot remove ports: invalid container id");
+		return berth_error_code(err, EINVAL, "cannot remove ports: invalid container id");
 	_cleanup_free_ char *tag = xasprintf(TAG "%s", ctr_id);
 	_cleanup_free_ char *what = xasprintf("cannot remove ports of container %.12s", ctr_id);
 	/* A concurrent remove of the same ports makes the deletes fail; read again. */

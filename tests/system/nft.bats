@@ -329,6 +329,23 @@ net_up() {
 	[ "$output" = hi-out ]
 }
 
+@test "a subnet another Berth network has is refused, naming it, and nothing of it is made" {
+	net_up
+	ip -n "$H" link add brt1 type bridge
+	local id2=b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2
+	run tool net-add "$id2" brt1 172.30.0.0/16 -
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"subnet 172.30.0.0/16 is Berth network a1b2c3d4e5f6's already"* ]]
+	run tool net-add "$id2" brt1 172.30.5.0/24 -
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"its subnet overlaps another Berth network's"* ]]
+	run -0 ip netns exec "$H" nft list ruleset
+	[[ "$output" != *brt1* ]]
+	run tool net-add "$id2" nosuchbr 10.9.0.0/24 -
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"route_localnet: No such file or directory"* ]]
+}
+
 @test "internal network: traffic stays within the bridge" {
 	net_up internal
 	run -0 get "$C2" http://172.30.0.2/
