@@ -153,6 +153,8 @@ net_up() {
 	[[ "$output" == *"fd00:30::/64 comment \"berth:$NETID\""* ]]
 	run ip netns exec "$H" nft list chain inet berth postrouting
 	[[ "$output" == *"ip saddr @masq4 masquerade"* ]]
+	run -0 ip netns exec "$H" nft list chain inet berth input
+	[[ "$output" == *"iifname @bridges meta l4proto { tcp, udp } th dport 53 fib daddr . iif type local accept"* ]]
 	[ "$(ip netns exec "$H" cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
 	[ "$(ip netns exec "$H" cat /proc/sys/net/ipv4/conf/brt0/route_localnet)" = 1 ]
 	before=$(ip netns exec "$H" nft list ruleset)
@@ -299,6 +301,21 @@ net_up() {
 	[[ "$output" != *berth:* ]]
 	run -0 ip netns exec "$H" nft list chain ip6 filter FORWARD
 	[[ "$output" != *berth:* ]]
+}
+
+@test "iptables-nft, as dockerd drives it, reads Berth's FORWARD rules as its own and keeps working" {
+	command -v iptables-nft >/dev/null || skip "iptables-nft not installed"
+	ip netns exec "$H" iptables-nft -P FORWARD DROP
+	net_up
+	run -0 ip netns exec "$H" iptables-nft -S FORWARD
+	[[ "$output" == *"-A FORWARD -i brt0 -m comment --comment \"berth:$NETID\" -j ACCEPT"* ]]
+	ip netns exec "$H" iptables-nft -I FORWARD -i eth9 -j ACCEPT
+	run -0 get "$C2" http://10.99.0.2/
+	[ "$output" = hi-out ]
+	tool net-rm "$NETID"
+	run -0 ip netns exec "$H" iptables-nft -S FORWARD
+	[[ "$output" != *berth:* ]]
+	[[ "$output" == *"-A FORWARD -i eth9 -j ACCEPT"* ]]
 }
 
 @test "a host routing to a container's address reaches only the published ports" {
