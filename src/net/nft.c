@@ -750,12 +750,14 @@ static int port_addrs(const struct nft_port *p, struct port_addrs *k)
 
 /* On the error path only (libnftables 1.0.6 quotes the wrong line of a
  * buffer when the kernel refuses an element): the first port of p[] whose
- * entry exists and is not this container's, same tag and same target;
- * -1 when every existing one is, i.e. the ports were added before. */
-static ssize_t port_taken(const char *tag, const struct nft_port *p, size_t n)
+ * entry another container holds, or -1. Entries this container holds with
+ * another target (it restarted with a new address and its ports were not
+ * removed) are marked in stale[]. */
+static ssize_t port_taken(const char *tag, const struct nft_port *p, size_t n, bool *stale)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct port_addrs k;
+		stale[i] = false;
 		if (port_addrs(&p[i], &k) < 0)
 			continue;
 		_cleanup_free_ char *cmd;
@@ -768,19 +770,22 @@ static ssize_t port_taken(const char *tag, const struct nft_port *p, size_t n)
 		_cleanup_free_ char *held_tag = NULL, *held = NULL;
 		if (elem_get(cmd, &held_tag, &held) < 0)
 			continue;
-		_cleanup_free_ char *mine = xasprintf("%s . %d", k.ctr, p[i].ctr_port);
-		if (strcmp(held_tag, tag) || strcmp(held, mine))
+		if (strcmp(held_tag, tag))
 			return (ssize_t)i;
+		_cleanup_free_ char *mine = xasprintf("%s . %d", k.ctr, p[i].ctr_port);
+		stale[i] = strcmp(held, mine) != 0;
 	}
 	return -1;
 }
 
-/* The transaction that publishes p[], each entry commented with tag; with
- * `create` when exclusive, so that a port another container holds is refused. */
-static int ports_batch(const char *tag, const struct nft_port *p, size_t n, bool exclusive,
+/* The transaction that publishes p[], each entry commented with tag: with
+ * `create`, so that a port another container holds is refused; or, once the
+ * entries that exist are known to be this container's, with `add` after
+ * deleting the stale ones. */
+static int ports_batch(const char *tag, const struct nft_port *p, size_t n, const bool *stale,
 		       struct strbuf *sb, berth_err *err)
 {
-	const char *verb = exclusive ? "create" : "add";
+	const char *verb = stale ? "add" : "create";
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *name = port_name(&p[i]);
 		struct port_addrs k;
@@ -807,6 +812,12 @@ static int ports_batch(const char *tag, const struct nft_port *p, size_t n, bool
 				return berth_error_code(
 					err, EINVAL, "cannot add port %s: published twice", name);
 		}
+		if (stale && stale[i] && k.any)
+			strbuf_addf(sb, "delete element " TABLE " ports4 { %s . %d }\n", p[i].proto,
+				    p[i].host_port);
+		else if (stale && stale[i])
+			strbuf_addf(sb, "delete element " TABLE " hostports4 { %s . %s . %d }\n",
+				    k.host, p[i].proto, p[i].host_port);
 		if (k.any)
 			strbuf_addf(sb,
 				    "%s element " TABLE
@@ -830,19 +841,23 @@ int nft_ports_add(const char *ctr_id, const struct nft_port *p, size_t n, berth_
 		return 0;
 	_cleanup_free_ char *tag = xasprintf(TAG "%s", ctr_id);
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-	int r = ports_batch(tag, p, n, true, &sb, err);
+	int r = ports_batch(tag, p, n, NULL, &sb, err);
 	if (r < 0)
 		return r;
 	struct nft_fail f;
 	if (nft_do(sb.buf, false, NULL, &f) == 0)
 		return 0;
-	ssize_t taken = f.code == EEXIST ? port_taken(tag, p, n) : -1;
+	_cleanup_free_ bool *stale = xcalloc(n, sizeof(*stale));
+	ssize_t taken = f.code == EEXIST ? port_taken(tag, p, n, stale) : -1;
 	if (f.code == EEXIST && taken < 0) {
-		/* What exists is this container's own (added before): add the rest. */
+		/* What exists is this container's own: add the rest, mend the stale. */
 		strbuf_reset(&sb);
-		r = ports_batch(tag, p, n, false, &sb, err);
-		if (r == 0)
-			r = run(sb.buf, err, "cannot add ports");
+		r = ports_batch(tag, p, n, stale, &sb, err);
+		if (r == 0) {
+			_cleanup_free_ char *what =
+				xasprintf("cannot add ports of container %.12s", ctr_id);
+			r = run(sb.buf, err, what);
+		}
 	} else if (taken >= 0) {
 		_cleanup_free_ char *name = port_name(&p[taken]);
 		r = berth_error_code(err, f.code,

@@ -51,9 +51,11 @@ struct nft_port {
 
 /* DNAT of each port, for packets to a local address (or only host_ip) coming
  * from outside, from containers (hairpin) or from the host itself (127.0.0.1
- * included), tagged with ctr_id. A port already published by another
- * container is an error and nothing of this call is added (one transaction).
- * Adding the same ports again is a no-op. */
+ * included), each entry commented "berth:<ctr_id>". A port another container
+ * holds is an error naming it, and nothing of this call is added (one
+ * transaction). Adding again is idempotent: new ports are added, and one this
+ * container holds with another target (a restart with a new address) is
+ * pointed at the new one. */
 int nft_ports_add(const char *ctr_id, const struct nft_port *p, size_t n, berth_err *err);
 
 /* Idempotent: removes exactly the ports nft_ports_add() published for ctr_id. */

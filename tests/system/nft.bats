@@ -189,6 +189,24 @@ net_up() {
 	[ "$output" = hi-c1 ]
 }
 
+@test "ports added again by the same container: new ones added, a changed target mended" {
+	net_up
+	tool ports-add "$CTR1" tcp::8080:172.30.0.3:80 tcp:127.0.0.1:8081:172.30.0.3:80
+	run -0 get "$O" http://10.99.0.1:8080/
+	[ "$output" = hi-c2 ]
+	# As after a restart with another address whose ports were not removed.
+	tool ports-add "$CTR1" tcp::8080:172.30.0.2:80 tcp:127.0.0.1:8081:172.30.0.2:80 tcp::8083:172.30.0.2:80
+	run -0 get "$O" http://10.99.0.1:8080/
+	[ "$output" = hi-c1 ]
+	run -0 get "$H" http://127.0.0.1:8081/
+	[ "$output" = hi-c1 ]
+	run -0 get "$O" http://10.99.0.1:8083/
+	[ "$output" = hi-c1 ]
+	tool ports-rm "$CTR1"
+	run -0 ip netns exec "$H" nft list ruleset
+	[[ "$output" != *"berth:$CTR1"* ]]
+}
+
 @test "published port on 127.0.0.1 only: the host reaches it, the outside does not" {
 	net_up
 	tool ports-add "$CTR1" tcp:127.0.0.1:8081:172.30.0.2:80
