@@ -264,6 +264,37 @@ net_up() {
 	[[ "$output" == *"cannot add port 8082/tcp: published twice"* ]]
 }
 
+@test "many processes publishing and unpublishing at once keep exactly their own entries" {
+	net_up
+	local i pids=()
+	for i in $(seq 10 39); do
+		ip netns exec "$H" timeout 20 "$NFT_TOOL" ports-add "ctr$i" "tcp::80$i:172.30.1.$i:80" \
+			"udp:127.0.0.1:80$i:172.30.1.$i:53" 2>/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	run -0 ip netns exec "$H" nft list ruleset
+	[ "$(grep -c 'comment "berth:ctr' <<<"$output")" -eq 60 ]
+	pids=()
+	for i in $(seq 10 2 39); do
+		ip netns exec "$H" timeout 20 "$NFT_TOOL" ports-rm "ctr$i" 2>/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	run -0 ip netns exec "$H" nft list ruleset
+	[ "$(grep -c 'comment "berth:ctr' <<<"$output")" -eq 30 ]
+	[[ "$output" != *'"berth:ctr10"'* ]]
+	[[ "$output" == *'"berth:ctr11"'* ]]
+}
+
+@test "cost of ports add/remove with a warm context and 1000 containers published (printed, not asserted)" {
+	net_up
+	run -0 --separate-stderr ip netns exec "$H" timeout 120 "$NFT_TOOL" bench 1000
+	echo "# $output" >&3
+	run -0 ip netns exec "$H" nft list ruleset
+	[[ "$output" != *berth:bench* ]]
+}
+
 @test "ports add without a network says so" {
 	run tool ports-add "$CTR1" tcp::8080:172.30.0.2:80
 	[ "$status" -eq 1 ]
