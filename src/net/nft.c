@@ -73,6 +73,26 @@ static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nft_ctx *ctx_shared;
 static pid_t ctx_pid;
 
+/* fork() while another thread runs a command would leave the child's lock
+ * held forever: hold it across fork() instead. */
+static void ctx_prefork(void)
+{
+	pthread_mutex_lock(&ctx_lock);
+}
+
+static void ctx_postfork(void)
+{
+	pthread_mutex_unlock(&ctx_lock);
+}
+
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_init(void)
+{
+	pthread_atfork(ctx_prefork, ctx_postfork, ctx_postfork);
+}
+
+/* Called with ctx_lock held. */
 static struct nft_ctx *ctx_get(void)
 {
 	pid_t pid = getpid();
@@ -130,6 +150,7 @@ static void fail_parse(const char *buf, struct nft_fail *f)
  * the result its -errno. */
 static int nft_do(const char *buf, bool json, char **out, struct nft_fail *f)
 {
+	pthread_once(&ctx_once, ctx_init);
 	pthread_mutex_lock(&ctx_lock);
 	struct nft_ctx *ctx = ctx_get();
 	if (!ctx) {
@@ -989,6 +1010,7 @@ static int set_dump_locked(struct mnl_socket *nl, const char *set, struct elem_d
  * -ENOENT when the set (or the table) does not exist. */
 static int set_dump_tagged(const char *set, struct elem_dump *d, berth_err *err)
 {
+	pthread_once(&ctx_once, ctx_init);
 	pthread_mutex_lock(&ctx_lock);
 	struct mnl_socket *nl = dump_sock_get();
 	int r = nl ? set_dump_locked(nl, set, d, err)
