@@ -44,7 +44,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -636,11 +635,11 @@ static bool add_value(struct strbuf *sb, json_t *val, const char *type)
 		return true;
 	}
 	json_t *range = json_object_get(val, "range");
-	if (json_is_array(range) && json_array_size(range) == 2) {
-		return add_value(sb, json_array_get(range, 0), type) &&
-		       (strbuf_addch(sb, '-'), 1) && add_value(sb, json_array_get(range, 1), type);
-	}
-	return false;
+	if (!json_is_array(range) || json_array_size(range) != 2 ||
+	    !add_value(sb, json_array_get(range, 0), type))
+		return false;
+	strbuf_addch(sb, '-');
+	return add_value(sb, json_array_get(range, 1), type);
 }
 
 static bool add_elem(struct strbuf *sb, json_t *val, json_t *type)
