@@ -121,7 +121,7 @@ fetch() {
 	assert_net_clean
 }
 
-@test "published ports: 127.0.0.1, the host's address, another container, a random port in 'berth port'" {
+@test "published ports: 127.0.0.1, the host's address, another container, itself, a random port in 'berth port'" {
 	p1=$(free_port)
 	p2=$(free_port)
 	b run -d --name web -p "127.0.0.1:$p1:80" -p "$p2:80" -p 8080 bb:test "${WEB[@]}"
@@ -133,6 +133,9 @@ fetch() {
 	run ! fetch "http://$(host_ip):$p1/"
 	# from another container, through the host's address (hairpin)
 	run -0 b run --rm bb:test timeout 5 wget -qO- "http://$(host_ip):$p2/"
+	[ "$output" = hello-from-web ]
+	# and from the container itself (hairpin mode on its bridge port)
+	run -0 b exec web timeout 5 wget -qO- "http://$(host_ip):$p2/"
 	[ "$output" = hello-from-web ]
 	run -0 b port web
 	echo "$output"
