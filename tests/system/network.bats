@@ -180,7 +180,9 @@ PY
 @test "published ports: UDP" {
 	p=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("",0)); print(s.getsockname()[1])')
 	echo "10.9.8.7 udp-probe" >"$TEST_TMP/names"
+	# the host's libraries too: sanitized builds link berth-dns dynamically
 	b run -d --name u1 -p "$p:5300/udp" -v "$BUILD/src/dns/berth-dns:/berth-dns:ro" \
+		-v /usr/lib:/lib:ro -v /usr/lib:/usr/lib:ro -v /usr/lib64:/lib64:ro \
 		-v "$TEST_TMP/names:/names:ro" bb:test \
 		/berth-dns --listen 0.0.0.0:5300 --names /names --lock /tmp/lock --upstream 127.0.0.1:9
 	run -0 dns_ask "$p" udp-probe
