@@ -21,6 +21,13 @@
 #
 # The runtime "berth" is $BERTH_RUNTIME (default: the build's berth-runtime);
 # set BERTH_RUNTIME=/usr/sbin/runc to check the tests themselves against runc.
+#
+# DOCKERD_NETWORK (opt-in, default "none"): "bridge" starts dockerd with its
+# own networking defaults instead, docker0 and its iptables rules (FORWARD
+# policy DROP, NAT, ip_forward on), for benchmarks of bridge networking. Those
+# change the firewall of the network namespace dockerd runs in, so
+# dockerd_start refuses "bridge" in the host's namespace (that of pid 1):
+# call it from inside a namespace made for it (bench/net.sh runs in one).
 
 DOCKER=${DOCKER:-/usr/bin/docker}
 DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
@@ -55,6 +62,22 @@ dockerd_start() {
 	for x in "$DOCKER" "$DOCKERD" "$CONTAINERD"; do
 		[ -x "$x" ] || { echo "start-dockerd: $x missing (apt-get install docker.io)" >&2; return 1; }
 	done
+	local netopts=(--bridge=none --iptables=false --ip6tables=false --ip-masq=false)
+	case ${DOCKERD_NETWORK:-none} in
+	none) ;;
+	bridge)
+		if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
+			echo "start-dockerd: DOCKERD_NETWORK=bridge only inside a network namespace of its own" >&2
+			return 1
+		fi
+		netopts=()
+		;;
+	*)
+		echo "start-dockerd: DOCKERD_NETWORK must be none or bridge, not '$DOCKERD_NETWORK'" >&2
+		return 1
+		;;
+	esac
+
 	mkdir -p "$dir"/{containerd/root,containerd/state,containerd/opt,data,exec,client}
 	dir=$(cd "$dir" && pwd)
 
@@ -98,7 +121,7 @@ dockerd_start() {
 		--containerd-namespace berth-test \
 		--containerd-plugins-namespace berth-test-plugins \
 		--storage-driver "$driver" \
-		--bridge=none --iptables=false --ip6tables=false --ip-masq=false \
+		"${netopts[@]}" \
 		--userland-proxy=false \
 		--add-runtime "berth=$runtime" \
 		--log-level "${DOCKERD_LOG_LEVEL:-info}" \
