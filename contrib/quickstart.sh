@@ -4,11 +4,13 @@
 # rootfs of busybox-static imported into Berth's image store with
 # `berth import`; no registry, no network past Debian's packages), then run
 # containers from it with `berth run` as one would with docker: attached,
-# detached with logs and exec, stopped and removed.
+# detached with logs and exec, stopped and removed; a web server on a user
+# network found by name and published on a host port.
 #
 #   sudo ./contrib/quickstart.sh
 #
-# Everything lives in a temp --root and --runroot, removed at the end.
+# Everything lives in a temp --root and --runroot, with its own default
+# bridge (bq<pid>); `berth system reset` removes it all at the end.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,9 +30,9 @@ ninja -C "$BUILD_DIR" >/dev/null
 BERTH=$(pwd)/$BUILD_DIR/src/cli/berth
 
 WORK=$(mktemp -d /tmp/berth-quickstart.XXXXXX)
-B=("$BERTH" --root "$WORK/root" --runroot "$WORK/run")
+B=("$BERTH" --root "$WORK/root" --runroot "$WORK/run" --bridge "bq$$")
 cleanup() {
-	"${B[@]}" ps -aq 2>/dev/null | xargs -r "${B[@]}" rm -f >/dev/null 2>&1 || true
+	"${B[@]}" system reset -f >/dev/null 2>&1 || true
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -72,4 +74,28 @@ say "ps -a"
 "${B[@]}" ps -a
 say "rm ticker"
 "${B[@]}" rm ticker
+
+# Networks: a web server found by name on a user network, published on the host.
+mkdir -p "$WORK/www"
+echo "Hello from a published port" >"$WORK/www/index.html"
+PORT=$((20000 + RANDOM % 20000))
+say "network create demo"
+"${B[@]}" network create demo >/dev/null
+say "run -d --name web --network demo -p 127.0.0.1:$PORT:80 -v $WORK/www:/www:ro quickstart/busybox httpd -f -p 80 -h /www"
+"${B[@]}" run -d --name web --network demo -p "127.0.0.1:$PORT:80" -v "$WORK/www:/www:ro" \
+	quickstart/busybox httpd -f -p 80 -h /www >/dev/null
+say "run --rm --network demo quickstart/busybox wget -qO- http://web/"
+"${B[@]}" run --rm --network demo quickstart/busybox timeout 5 wget -qO- http://web/
+say "port web"
+"${B[@]}" port web
+echo "+ wget -qO- http://127.0.0.1:$PORT/   (from the host)"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	timeout 3 /bin/busybox wget -qO- "http://127.0.0.1:$PORT/" && break
+	sleep 0.2
+done
+say "rm -f web; network rm demo"
+"${B[@]}" rm -f web >/dev/null
+"${B[@]}" network rm demo >/dev/null
+say "system reset -f"
+"${B[@]}" system reset -f
 echo "quickstart: done"

@@ -11,6 +11,7 @@
  *   berth_volumes()       the volume store on the same berth.db, opened on first use
  *   berth_fail()          print the error, return 1 (docker: 1 for a failed
  *                         request, 125 only for bad usage and for run/create)
+ *   berth_close()         close the engine and the store
  *   berth_usage_error()   "berth CMD: <message>" + "See 'berth CMD --help'.", return 125
  *   berth_help()          print "Usage: berth CMD" with its usage line and options
  *   berth_is_tty()        is stdout a terminal (progress bars, etc.)
@@ -46,6 +47,8 @@ extern struct berth_globals berth;
 struct image_store *berth_store(berth_err *err);
 struct volume_store *berth_volumes(berth_err *err);
 int berth_fail(berth_err *err);
+/* Close the engine and the store (before removing the state they live in). */
+void berth_close(void);
 int berth_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void berth_help(const char *cmd);
 bool berth_is_tty(void);
@@ -73,11 +76,21 @@ int cmd_system_df(int argc, char **argv);
 int cmd_system_check(int argc, char **argv);
 
 /* Volume commands */
+int cmd_system_reset(int argc, char **argv);
+int cmd_network_connect(int argc, char **argv);
+int cmd_network_disconnect(int argc, char **argv);
 int cmd_volume_create(int argc, char **argv);
 int cmd_volume_ls(int argc, char **argv);
 int cmd_volume_inspect(int argc, char **argv);
 int cmd_volume_rm(int argc, char **argv);
 int cmd_volume_prune(int argc, char **argv);
+
+/* Network commands */
+int cmd_network_create(int argc, char **argv);
+int cmd_network_ls(int argc, char **argv);
+int cmd_network_inspect(int argc, char **argv);
+int cmd_network_rm(int argc, char **argv);
+int cmd_network_prune(int argc, char **argv);
 
 /* Container commands */
 int cmd_run(int argc, char **argv);

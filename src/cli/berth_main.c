@@ -28,6 +28,7 @@ struct berth_globals berth = {
 
 static struct image_store *store;
 static struct engine *engine;
+static const char *default_bridge, *default_bip; /* --bridge, --bip */
 
 struct image_store *berth_store(berth_err *err)
 {
@@ -74,14 +75,27 @@ struct engine *berth_engine(berth_err *err)
 		self = strdup("/proc/self/exe");
 	_cleanup_free_ char *monitor = helper_path(self, "BERTH_MONITOR", "monitor", "berth-monitor");
 	_cleanup_free_ char *init = helper_path(self, "BERTH_INIT", "init", "berth-init");
-	char *global[] = { "--root", (char *)berth.root, "--runroot", (char *)berth.runroot, NULL };
+	_cleanup_free_ char *dns = helper_path(self, "BERTH_DNS", "dns", "berth-dns");
+	char *global[9] = { "--root", (char *)berth.root, "--runroot", (char *)berth.runroot };
+	size_t n = 4;
+	if (default_bridge) {
+		global[n++] = "--bridge";
+		global[n++] = (char *)default_bridge;
+	}
+	if (default_bip) {
+		global[n++] = "--bip";
+		global[n++] = (char *)default_bip;
+	}
 	struct engine_paths p = {
 		.root = berth.root,
 		.runroot = berth.runroot,
 		.self = self,
 		.monitor = monitor,
 		.init = init,
+		.dns = dns,
 		.global_args = global,
+		.default_bridge = default_bridge,
+		.default_bip = default_bip,
 	};
 	if (engine_open(&p, s, &engine, err) < 0)
 		return NULL;
@@ -93,6 +107,16 @@ struct volume_store *berth_volumes(berth_err *err)
 {
 	struct engine *e = berth_engine(err);
 	return e ? engine_volumes(e, err) : NULL;
+}
+
+void berth_close(void)
+{
+	if (engine)
+		engine_close(engine);
+	if (store)
+		image_store_close(store);
+	engine = NULL;
+	store = NULL;
 }
 
 int berth_fail(berth_err *err)
@@ -257,6 +281,28 @@ static const struct {
 		       "  -q, --quiet             Only display volume names\n" },
 	{ "volume inspect", "  -f, --format string     Format output using a custom template\n" },
 	{ "volume rm", "  -f, --force             Force the removal of one or more volumes\n" },
+	{ "network create",
+	  "      --attachable        Accepted for compatibility (every network is)\n"
+	  "  -d, --driver string     Driver to manage the Network (default \"bridge\")\n"
+	  "      --gateway strings   IPv4 or IPv6 Gateway for the master subnet\n"
+	  "      --internal          Restrict external access to the network\n"
+	  "      --ip-range strings  Allocate container ip from a sub-range\n"
+	  "      --ipam-driver string  IP Address Management Driver (default \"default\")\n"
+	  "      --ipv6              Enable IPv6 networking\n"
+	  "      --label list        Set metadata on a network\n"
+	  "  -o, --opt map           Set driver specific options\n"
+	  "      --subnet strings    Subnet in CIDR format that represents a network segment\n" },
+	{ "network ls",
+	  "  -f, --filter filter     Provide filter values (e.g. \"driver=bridge\")\n"
+	  "      --format string     Format output using a custom template\n"
+	  "      --no-trunc          Do not truncate the output\n"
+	  "  -q, --quiet             Only display network IDs\n" },
+	{ "network inspect", "  -f, --format string     Format output using a custom template\n"
+			     "  -v, --verbose           Verbose output for diagnostics\n" },
+	{ "network rm", "  -f, --force             Do not error if the network does not exist\n" },
+	{ "network prune",
+	  "      --filter filter     Provide filter values (e.g. \"label=<label>\")\n"
+	  "  -f, --force             Do not prompt for confirmation\n" },
 	{ "volume prune",
 	  "  -a, --all               Remove all unused volumes, not just anonymous ones\n"
 	  "      --filter filter     Provide filter values (e.g. \"label=<label>\")\n"
@@ -317,6 +363,8 @@ static const struct command commands[] = {
 	  "List port mappings or a specific mapping for the container" },
 	{ "system", "info", cmd_info, "[OPTIONS]", "Display system-wide information" },
 	{ "system", "prune", cmd_system_prune, "[OPTIONS]", "Remove unused data" },
+	{ "system", "reset", cmd_system_reset, "[OPTIONS]",
+	  "Remove every container, network, volume and image of this root" },
 	{ "container", "run", cmd_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image" },
 	{ "container", "create", cmd_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container" },
 	{ "container", "start", cmd_start, "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers" },
@@ -374,6 +422,20 @@ static const struct command commands[] = {
 	  "After a reboot: record lost exits, start the containers whose restart policy says so" },
 	{ "system", "check", cmd_system_check, "[OPTIONS]",
 	  "Check the store: database rows, blob digests and layer directories agree" },
+	{ "network", "connect", cmd_network_connect, "[OPTIONS] NETWORK CONTAINER",
+	  "Connect a container to a network" },
+	{ "network", "create", cmd_network_create, "[OPTIONS] NETWORK", "Create a network" },
+	{ "network", "disconnect", cmd_network_disconnect, "[OPTIONS] NETWORK CONTAINER",
+	  "Disconnect a container from a network" },
+	{ "network", "ls", cmd_network_ls, "[OPTIONS]", "List networks" },
+	{ "network", "list", cmd_network_ls, "[OPTIONS]", "List networks" },
+	{ "network", "inspect", cmd_network_inspect, "[OPTIONS] NETWORK [NETWORK...]",
+	  "Display detailed information on one or more networks" },
+	{ "network", "rm", cmd_network_rm, "[OPTIONS] NETWORK [NETWORK...]",
+	  "Remove one or more networks" },
+	{ "network", "remove", cmd_network_rm, "[OPTIONS] NETWORK [NETWORK...]",
+	  "Remove one or more networks" },
+	{ "network", "prune", cmd_network_prune, "[OPTIONS]", "Remove all unused networks" },
 	{ "volume", "create", cmd_volume_create, "[OPTIONS] [VOLUME]", "Create a volume" },
 	{ "volume", "ls", cmd_volume_ls, "[OPTIONS]", "List volumes" },
 	{ "volume", "list", cmd_volume_ls, "[OPTIONS]", "List volumes" },
@@ -386,7 +448,7 @@ static const struct command commands[] = {
 	{ "volume", "prune", cmd_volume_prune, "[OPTIONS]", "Remove unused local volumes" },
 };
 
-static const char *const groups[] = { "container", "image", "system", "volume" };
+static const char *const groups[] = { "container", "image", "network", "system", "volume" };
 
 static void usage(FILE *f)
 {
@@ -399,11 +461,15 @@ static void usage(FILE *f)
 		   "/etc/berth/certs.d)\n"
 		   "      --insecure-registry HOST   allow plain HTTP for HOST (repeatable)\n"
 		   "      --registry-mirror URL      where docker.io names are pulled from\n"
+		   "      --bridge NAME              the bridge network's device when first made "
+		   "(default berth0)\n"
+		   "      --bip CIDR                 its address and subnet when first made\n"
 		   "  -D, --debug                    debug output\n"
 		   "  -v, --version                  print version information and quit\n"
 		   "\nManagement Commands:\n"
 		   "  container   Manage containers\n"
 		   "  image       Manage images\n"
+		   "  network     Manage networks\n"
 		   "  system      Manage Berth\n"
 		   "\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -481,6 +547,8 @@ int main(int argc, char **argv)
 		{ "certs-dir", required_argument, NULL, 'C' },
 		{ "insecure-registry", required_argument, NULL, 'i' },
 		{ "registry-mirror", required_argument, NULL, 'm' },
+		{ "bridge", required_argument, NULL, 'B' },
+		{ "bip", required_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -509,6 +577,8 @@ int main(int argc, char **argv)
 			berth.insecure = insecure_list;
 			break;
 		case 'm': berth.mirror = optarg; break;
+		case 'B': default_bridge = optarg; break;
+		case 'P': default_bip = optarg; break;
 		case 'D': berth.debug = true; break;
 		case 'l': break;
 		case 'h': usage(stdout); return 0;
@@ -572,9 +642,6 @@ int main(int argc, char **argv)
 	}
 	optind = 0;
 	int rc = cmd->fn(sub_argc, sub_argv);
-	if (engine)
-		engine_close(engine);
-	if (store)
-		image_store_close(store);
+	berth_close();
 	return rc;
 }

@@ -572,8 +572,8 @@ static void print_bindings(const char *prefix, json_t *list)
 	}
 }
 
-/* Berth has no networking yet: these are the bindings the container was
- * created with (-p), as HostConfig.PortBindings holds them; nothing listens. */
+/* The host ports of a running container, as NetworkSettings.Ports has
+ * them (random ones resolved); ports exposed but not published are skipped. */
 int cmd_port(int argc, char **argv)
 {
 	int r = no_flags_allowed(argc, argv);
@@ -589,7 +589,7 @@ int cmd_port(int argc, char **argv)
 	_cleanup_json_ json_t *insp = NULL;
 	if (!e || ctr_resolve(e, argv[optind], &id, &err) < 0 || ctr_get(e, id, &insp, &err) < 0)
 		return berth_fail(&err);
-	json_t *pb = json_object_get(json_object_get(insp, "HostConfig"), "PortBindings");
+	json_t *pb = json_object_get(json_object_get(insp, "NetworkSettings"), "Ports");
 	if (optind + 1 < argc) {
 		const char *want = argv[optind + 1];
 		_cleanup_free_ char *key =
@@ -603,12 +603,13 @@ int cmd_port(int argc, char **argv)
 		print_bindings("", list);
 		return 0;
 	}
-	size_t n = json_object_size(pb), k = 0;
-	const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+	size_t n = 0;
+	const char **keys = xcalloc(json_object_size(pb) + 1, sizeof(*keys));
 	const char *key;
 	json_t *v;
 	json_object_foreach (pb, key, v)
-		keys[k++] = key;
+		if (json_array_size(v) > 0)
+			keys[n++] = key;
 	qsort(keys, n, sizeof(*keys), port_cmp);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *prefix = xasprintf("%s -> ", keys[i]);

@@ -135,9 +135,17 @@ json_t *engine_image_config(struct engine *e, const char *image_id, berth_err *e
 	return json_incref(json_is_object(cfg) ? cfg : json_object());
 }
 
-int ctr_create(struct engine *e, const struct ctr_create_req *r, char **out_id, berth_err *err)
+int ctr_create(struct engine *e, const struct ctr_create_req *req, char **out_id, berth_err *err)
 {
 	int rc;
+	/* The networks named must exist: their ids go into NetworkingConfig. */
+	_cleanup_json_ json_t *networking =
+		req->networking ? json_deep_copy(req->networking) : json_object();
+	if ((rc = ctr_net_resolve(e, req->host_config, networking, err)) < 0)
+		return rc;
+	struct ctr_create_req resolved = *req;
+	resolved.networking = networking;
+	const struct ctr_create_req *r = &resolved;
 	if (r->name && !name_valid(r->name[0] == '/' ? r->name + 1 : r->name))
 		return berth_error_code(
 			err, EINVAL,

@@ -52,6 +52,7 @@ struct start_plan {
 	char *log_path;
 	char **exit_argv;
 	json_t *spec;    /* the runtime spec, handed to the runtime in memory */
+	struct ctr_net_plan net;
 	char health[64]; /* the monitor's HEALTH argument */
 };
 
@@ -63,6 +64,7 @@ static void plan_free(struct start_plan *p)
 	free(p->log_path);
 	strv_free(p->exit_argv);
 	json_decref(p->spec);
+	ctr_net_plan_free(&p->net);
 }
 
 /* Docker's json-file sizes: a number with an optional k, m or g (binary units). */
@@ -104,7 +106,7 @@ static int plan_log(struct start_plan *p, json_t *host_config, berth_err *err)
 /* /etc/hosts, /etc/hostname and /etc/resolv.conf as Docker writes them:
  * made again at every start, so they need no fsync on its path. */
 static int write_etc_files(struct engine *e, struct ctr_row *row, const char *hostname,
-			   bool host_net, berth_err *err)
+			   bool host_net, struct ctr_net_plan *net, berth_err *err)
 {
 	_cleanup_free_ char *dir = ctr_dir(e, row->id);
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -133,9 +135,14 @@ static int write_etc_files(struct engine *e, struct ctr_row *row, const char *ho
 	json_array_foreach (json_object_get(row->host_config, "ExtraHosts"), i, h) {
 		const char *s = json_string_value(h);
 		const char *sep = s ? strpbrk(s, ":=") : NULL;
-		if (sep)
-			strbuf_addf(&sb, "%s\t%.*s\n", sep + 1, (int)(sep - s), s);
+		const char *ip = sep ? sep + 1 : NULL;
+		if (ip && !strcmp(ip, "host-gateway")) /* the bridge's address, as Docker */
+			ip = net->n > 0 && net->eps[0].lease.gateway ? net->eps[0].lease.gateway
+								     : "127.0.0.1";
+		if (ip)
+			strbuf_addf(&sb, "%s\t%.*s\n", ip, (int)(sep - s), s);
 	}
+	ctr_net_hosts(net, hostname, &sb);
 	if ((r = file_write_atomic_flags(fd, "hosts", sb.buf, sb.len, 0644, FILE_NO_SYNC, err)) < 0)
 		goto out;
 	strbuf_reset(&sb);
@@ -143,6 +150,12 @@ static int write_etc_files(struct engine *e, struct ctr_row *row, const char *ho
 	json_t *search = json_object_get(row->host_config, "DnsSearch");
 	json_t *opts = json_object_get(row->host_config, "DnsOptions");
 	size_t nservers = 0;
+	/* On a user network, its DNS responder answers (and forwards the rest). */
+	const char *own = json_array_size(dns) == 0 ? ctr_net_resolver(net) : NULL;
+	if (own) {
+		strbuf_addf(&sb, "nameserver %s\n", own);
+		nservers++;
+	}
 	if (json_array_size(dns) > 0) {
 		json_array_foreach (dns, i, h) {
 			strbuf_addf(&sb, "nameserver %s\n", json_string_value(h) ?: "");
@@ -156,7 +169,7 @@ static int write_etc_files(struct engine *e, struct ctr_row *row, const char *ho
 			bool ns = !strncmp(line, "nameserver", 10);
 			bool sr = !strncmp(line, "search", 6) || !strncmp(line, "domain", 6);
 			bool op = !strncmp(line, "options", 7);
-			if (ns && (json_array_size(dns) > 0 ||
+			if (ns && (json_array_size(dns) > 0 || own ||
 				   (!host_net && (strstr(line, " 127.") || strstr(line, " ::1")))))
 				continue; /* a loopback resolver is not reachable from the container
 					   */
@@ -282,7 +295,8 @@ static int joined_ns(struct engine *e, json_t *host_config, const char *key, con
 }
 
 static json_t *ctr_spec(struct engine *e, struct ctr_row *row, struct start_plan *p,
-			const char *rootfs, const char *hostname, berth_err *err)
+			json_t *image_config, const char *rootfs, const char *hostname,
+			berth_err *err)
 {
 	_cleanup_free_ char *netns = NULL, *pidns = NULL, *ipcns = NULL, *shm = NULL;
 	if (joined_ns(e, row->host_config, "NetworkMode", "net", "network", &netns, NULL, err) <
@@ -294,9 +308,6 @@ static json_t *ctr_spec(struct engine *e, struct ctr_row *row, struct start_plan
 		return NULL;
 	if (mode_is(row->host_config, "IpcMode", "shareable"))
 		shm = ctr_shm_path(e, row->id);
-	_cleanup_json_ json_t *image_config = engine_image_config(e, row->image_id, err);
-	if (!image_config)
-		return NULL;
 	json_t *config = json_deep_copy(row->config);
 	json_object_set_new(config, "Hostname", json_string(hostname));
 	_cleanup_free_ char *hosts = xasprintf("%s/hosts", p->dir),
@@ -353,7 +364,11 @@ static int prepare(struct engine *e, struct ctr_row *row, struct start_plan *p, 
 		gethostname(hostname, sizeof(hostname) - 1);
 	else
 		snprintf(hostname, sizeof(hostname), "%.12s", row->id);
-	if ((r = write_etc_files(e, row, hostname, host_net, err)) < 0)
+	_cleanup_json_ json_t *image_config = engine_image_config(e, row->image_id, err);
+	if (!image_config)
+		return -EINVAL;
+	if ((r = ctr_net_prepare(e, row, image_config, &p->net, err)) < 0 ||
+	    (r = write_etc_files(e, row, hostname, host_net, &p->net, err)) < 0)
 		return r;
 	if ((r = ctr_mount_rootfs(e, row, p->dir, rootfs, err)) < 0)
 		return r;
@@ -362,7 +377,7 @@ static int prepare(struct engine *e, struct ctr_row *row, struct start_plan *p, 
 		return r;
 	}
 	if ((r = mounts_copy_up(row->mounts, rootfs, err)) < 0 ||
-	    !(p->spec = ctr_spec(e, row, p, rootfs, hostname, err))) {
+	    !(p->spec = ctr_spec(e, row, p, image_config, rootfs, hostname, err))) {
 		umount2(rootfs, MNT_DETACH);
 		return r < 0 ? r : -EINVAL;
 	}
@@ -477,6 +492,8 @@ become_monitor(struct engine *e, struct start_plan *p, int status, int go, int l
 	if (container_state(e->runtime_root, p->id, &st, &err) < 0)
 		goto fail;
 	pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+	if (ctr_net_attach(p->id, &p->net, pid, &err) < 0)
+		goto fail;
 	if (p->tty) {
 		int c = accept4(csock, NULL, NULL, SOCK_CLOEXEC);
 		char name[64];
@@ -620,6 +637,7 @@ int ctr_start(struct engine *e, const char *id, const struct ctr_start_opts *o, 
 	struct start_plan p = { 0 };
 	if ((r = prepare(e, &row, &p, err)) < 0) {
 		plan_free(&p);
+		ctr_net_release(e, row.id, NULL);
 		return r;
 	}
 	int sp[2], gp[2];
@@ -696,6 +714,7 @@ int ctr_restart_in_place(struct engine *e, struct ctr_row *row, berth_err *err)
 	int r;
 	if ((r = prepare(e, row, &p, err)) < 0) {
 		plan_free(&p);
+		ctr_net_release(e, row->id, NULL);
 		return r;
 	}
 	record_started(row, 0);

@@ -53,6 +53,10 @@ int ctr_cleanup(struct engine *e, struct ctr_row *row, berth_err *err)
 		if (r < 0)
 			return r;
 	}
+	/* Its leases and ports: the veths went with its network namespace. */
+	int nr = ctr_net_release(e, row->id, err);
+	if (nr < 0)
+		return nr;
 	_cleanup_free_ char *run = ctr_rundir(e, row->id);
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", run);
 	if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)

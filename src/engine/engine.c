@@ -48,6 +48,9 @@ int engine_open(const struct engine_paths *p, struct image_store *store, struct 
 	e->self = xstrdup(p->self);
 	e->monitor = xstrdup(p->monitor);
 	e->init = p->init ? xstrdup(p->init) : NULL;
+	e->default_bridge = p->default_bridge ? xstrdup(p->default_bridge) : NULL;
+	e->default_bip = p->default_bip ? xstrdup(p->default_bip) : NULL;
+	e->dns = p->dns ? xstrdup(p->dns) : NULL;
 	size_t n = 0;
 	while (p->global_args && p->global_args[n])
 		n++;
@@ -77,6 +80,9 @@ void engine_close(struct engine *e)
 	free(e->self);
 	free(e->monitor);
 	free(e->init);
+	free(e->default_bridge);
+	free(e->default_bip);
+	free(e->dns);
 	for (size_t i = 0; e->global_args[i]; i++)
 		free(e->global_args[i]);
 	free(e->global_args);
@@ -382,15 +388,9 @@ static json_t *inspect_of(struct engine *e, struct ctr_row *row)
 	json_t *cfg = json_deep_copy(row->config);
 	json_object_set_new(cfg, "Image", json_string(row->image));
 	json_object_set_new(o, "Config", cfg);
-	json_t *ns = json_object();
-	json_t *nets = json_object();
-	const char *mode = json_string_value(json_object_get(row->host_config, "NetworkMode"));
-	if (mode && (!strcmp(mode, "host") || !strcmp(mode, "none")))
-		json_object_set_new(nets, mode,
-				    json_pack("{s:s,s:s}", "IPAddress", "", "Gateway", ""));
-	json_object_set_new(ns, "Networks", nets);
-	json_object_set_new(ns, "Ports", json_object());
-	json_object_set_new(ns, "SandboxKey", json_string(""));
+	const char *status = json_string_value(json_object_get(row->state, "Status")) ?: "";
+	json_t *ns = ctr_net_settings(e, row, !strcmp(status, "running") ||
+						      !strcmp(status, "paused"));
 	json_object_set_new(o, "NetworkSettings", ns);
 	return o;
 }

@@ -52,6 +52,11 @@
  *   ctr_commit()        an image of its image plus its changes as one layer
  *   ctr_cp_open()       its filesystem as a directory fd (mounting it while the
  *                       container is stopped); ctr_cp_close() undoes that
+ *   ctr_net_connect()   `network connect`: record the network (with an endpoint
+ *                       config: IPAMConfig, Aliases), attach at once when running
+ *   ctr_net_disconnect()
+ *   ctr_net_teardown()  what a removed network leaves: rules, bridge, DNS responder
+ *   engine_reset()      every container removed, every network torn down (reset.c)
  *   ctr_monitor_exited() what `berth container cleanup` does when a
  *                       monitor saw its container exit: record the exit, clean,
  *                       then remove (--rm) or restart (the restart policy)
@@ -76,7 +81,10 @@ struct engine_paths {
 	const char *self;         /* the berth binary (for the monitor's exit command) */
 	const char *monitor;      /* the berth-monitor binary */
 	const char *init;         /* the berth-init binary (--init) */
+	const char *dns;          /* the berth-dns binary (user networks' names) */
 	char *const *global_args; /* berth's global options to repeat in the exit command */
+	const char *default_bridge; /* --bridge, or NULL */
+	const char *default_bip;    /* --bip, or NULL */
 };
 
 int engine_open(const struct engine_paths *p, struct image_store *store, struct engine **out,
@@ -163,5 +171,12 @@ int ctr_attached_exited(struct engine *e, const char *id, int attach_fd, berth_e
 /* Paths of a container's files, malloc'd. */
 char *ctr_log_path(struct engine *e, const char *id);
 const char *engine_runtime_root(struct engine *e);
+
+int ctr_net_connect(struct engine *e, const char *ctr, const char *net, json_t *cfg,
+		    berth_err *err);
+int ctr_net_disconnect(struct engine *e, const char *ctr, const char *net, bool force,
+		       berth_err *err);
+int ctr_net_teardown(struct engine *e, const char *net_id, const char *bridge, berth_err *err);
+int engine_reset(struct engine *e, berth_err *err);
 
 #endif

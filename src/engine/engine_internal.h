@@ -26,6 +26,9 @@
  *   health_schedule()        the monitor's HEALTH argument ("0" when no checks)
  *   health_initial()         State.Health at start ({"Status":"starting"...}), or NULL
  *   engine_image_config()    the "config" object of an image's config blob
+ *   ctr_row_save_networking()  write back the NetworkingConfig JSON
+ *   struct ctr_net_plan      a start's endpoints on bridge networks and host ports
+ *   ctr_net_*()              ctr_net.c: networks at create, start, exit, inspect
  */
 #ifndef BERTH_ENGINE_INTERNAL_H
 #define BERTH_ENGINE_INTERNAL_H
@@ -34,6 +37,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "engine/engine.h"
@@ -49,6 +53,11 @@ struct engine {
 	struct image_store *store;
 	sqlite3 *db;
 	struct volume_store *volumes;
+	char *default_bridge; /* --bridge: the "bridge" network's device when first made */
+	char *default_bip;    /* --bip: its gateway/prefix when first made */
+	bool networks_migrated;
+	char *dns;        /* the berth-dns binary */
+	bool ports_ready; /* host_ports migrated */
 };
 
 struct ctr_row {
@@ -99,5 +108,32 @@ json_t *engine_image_config(struct engine *e, const char *image_id, berth_err *e
 json_t *health_effective(json_t *config_hc, json_t *image_hc);
 void health_schedule(json_t *config, char *buf, size_t len);
 json_t *health_initial(json_t *config);
+
+int ctr_row_save_networking(struct engine *e, struct ctr_row *row, berth_err *err);
+
+/* ctr_net.c */
+#include "engine/ipam.h"
+struct strbuf;
+struct ctr_endpoint {
+	char *net_id, *net_name, *bridge;
+	bool user_defined; /* its names are answered by the network's berth-dns */
+	bool internal;
+	struct ipam_lease lease;
+	char host_if[16], ifname[16];
+};
+struct ctr_net_plan {
+	struct ctr_endpoint *eps; /* eps[0]: the NetworkMode's, eth0, the default route */
+	size_t n;
+	json_t *ports; /* [{proto, host_ip, host_port, ctr_port}] reserved */
+};
+int ctr_net_resolve(struct engine *e, json_t *host_config, json_t *networking, berth_err *err);
+int ctr_net_prepare(struct engine *e, struct ctr_row *row, json_t *image_config,
+		    struct ctr_net_plan *p, berth_err *err);
+int ctr_net_attach(const char *ctr_id, struct ctr_net_plan *p, pid_t pid, berth_err *err);
+int ctr_net_release(struct engine *e, const char *id, berth_err *err);
+json_t *ctr_net_settings(struct engine *e, struct ctr_row *row, bool running);
+const char *ctr_net_resolver(struct ctr_net_plan *p);
+void ctr_net_hosts(struct ctr_net_plan *p, const char *hostname, struct strbuf *sb);
+void ctr_net_plan_free(struct ctr_net_plan *p);
 
 #endif

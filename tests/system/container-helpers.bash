@@ -4,9 +4,13 @@
 #
 #   image_rootfs_begin       setup_file, part 1: $IMGDIR/rootfs, a busybox root to add to
 #   image_rootfs_end         setup_file, part 2: pack it as $IMGDIR/rootfs.tar
-#   container_setup          setup: ROOT, RUN, the image bb:test, the host's berth cgroups noted
-#   container_teardown       teardown: remove what a failed test left, then common_teardown
-#   b ARGS...                berth with this test's --root and --runroot
+#   container_setup          setup: ROOT, RUN, BRIDGE, the image bb:test, the host's berth
+#                            cgroups noted
+#   container_teardown       teardown: remove what a failed test left (`system reset`:
+#                            containers, networks with their bridges, rules and
+#                            responders), then common_teardown
+#   b ARGS...                berth with this test's --root, --runroot and default
+#                            bridge (--bridge $BRIDGE, never the machine's berth0)
 #   wait_running NAME        until NAME's state is running (5 s at most)
 #   berth_cgroups            the cgroup dirs of berth containers on this host (64-hex names)
 #   assert_no_leaks          no container, mount, cgroup or monitor of this test is left
@@ -29,21 +33,24 @@ container_setup() {
 	common_setup
 	ROOT=$TEST_TMP/root
 	RUN=$TEST_TMP/run
+	BRIDGE=bt$$
 	b import -c 'CMD ["/bin/sh"]' "$IMGDIR/rootfs.tar" bb:test >/dev/null
 	berth_cgroups >"$TEST_TMP/cgroups.before"
 }
 
 container_teardown() {
 	if [ -x "$BERTH" ] && [ -d "$ROOT" ]; then
-		"$BERTH" --root "$ROOT" --runroot "$RUN" ps -aq 2>/dev/null | while read -r c; do
-			"$BERTH" --root "$ROOT" --runroot "$RUN" rm -f "$c" >/dev/null 2>&1 || true
-		done
+		b system reset -f >/dev/null 2>&1 || true
+	fi
+	if ip link show "$BRIDGE" >/dev/null 2>&1; then
+		echo "# teardown: bridge $BRIDGE left by the test; removed" >&3
+		ip link del "$BRIDGE"
 	fi
 	common_teardown
 }
 
 b() {
-	"$BERTH" --root "$ROOT" --runroot "$RUN" "$@"
+	"$BERTH" --root "$ROOT" --runroot "$RUN" --bridge "$BRIDGE" "$@"
 }
 
 wait_running() {

@@ -114,18 +114,24 @@ memory_limit_of() {
 	[ "$(memory_limit_of "$pid")" -eq $((96 * 1024 * 1024)) ]
 }
 
-@test "port: the configured bindings, all or one" {
-	b create --name web -p 8080:80 -p 127.0.0.1:5353:53/udp bb:test true >/dev/null
+@test "port: a running container's published ports, all or one; none once stopped" {
+	p1=$(python3 -c 'import socket; s=socket.socket(); s.bind(("",0)); print(s.getsockname()[1])')
+	p2=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("",0)); print(s.getsockname()[1])')
+	b run -d --name web -p "$p1:80" -p "127.0.0.1:$p2:53/udp" bb:test sleep 300 >/dev/null
 	run -0 b port web
-	[ "${lines[0]}" = "53/udp -> 127.0.0.1:5353" ]
-	[ "${lines[1]}" = "80/tcp -> 0.0.0.0:8080" ]
+	[ "${lines[0]}" = "53/udp -> 127.0.0.1:$p2" ]
+	[ "${lines[1]}" = "80/tcp -> 0.0.0.0:$p1" ]
 	[ "${#lines[@]}" -eq 2 ]
 	run -0 b port web 80
-	[ "$output" = "0.0.0.0:8080" ]
+	[ "$output" = "0.0.0.0:$p1" ]
 	run -0 b port web 53/udp
-	[ "$output" = "127.0.0.1:5353" ]
+	[ "$output" = "127.0.0.1:$p2" ]
 	run -1 b port web 81
 	[[ "$output" == *"No public port '81/tcp' published for web"* ]]
+	b kill web >/dev/null
+	b wait web >/dev/null || true
+	run -0 b port web
+	[ -z "$output" ]
 	b create --name none bb:test true >/dev/null
 	run -0 b port none
 	[ -z "$output" ]

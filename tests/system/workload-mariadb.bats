@@ -18,10 +18,11 @@ BERTH=$BUILD/src/cli/berth
 CACHE=${BERTH_TEST_CACHE:-/var/cache/berth-tests}
 
 setup_file() {
-	export WROOT WRUN
+	export WROOT WRUN WBRIDGE
 	WROOT=$(mktemp -d /tmp/berth-mariadb.XXXXXX)
 	WRUN=$WROOT/run
-	local b=("$BERTH" --root "$WROOT/root" --runroot "$WRUN")
+	WBRIDGE=bm$$
+	local b=("$BERTH" --root "$WROOT/root" --runroot "$WRUN" --bridge "$WBRIDGE")
 	if [ -f "$CACHE/mariadb-image.tar" ]; then
 		"${b[@]}" load -q -i "$CACHE/mariadb-image.tar" >/dev/null || return 1
 		return 0
@@ -40,14 +41,13 @@ setup_file() {
 }
 
 teardown_file() {
-	"$BERTH" --root "$WROOT/root" --runroot "$WRUN" ps -aq 2>/dev/null |
-		xargs -r "$BERTH" --root "$WROOT/root" --runroot "$WRUN" rm -f >/dev/null 2>&1 || true
+	b system reset -f >/dev/null 2>&1 || true
 	awk -v t="$WROOT/" '$5 ~ "^"t {print $5}' /proc/self/mountinfo | sort -ru | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$WROOT"
 }
 
 b() {
-	"$BERTH" --root "$WROOT/root" --runroot "$WRUN" "$@"
+	"$BERTH" --root "$WROOT/root" --runroot "$WRUN" --bridge "$WBRIDGE" "$@"
 }
 
 # mariadbd needs its socket directory, which Debian makes at boot.

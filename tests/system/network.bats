@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# network.bats - containers on bridge networks as a docker user sees them:
+# the default bridge (address, route, NAT out), user networks (names,
+# aliases, --internal), published ports (127.0.0.1, the host's address,
+# another container, UDP, random ports), connect/disconnect, and what is
+# left after: no lease, veth, rule, bridge or responder of the test's.
+# Traffic goes only to loopback, the host's own address and the test's
+# containers (and Debian's mirror for the apt-get test).
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+load container-helpers
+
+setup_file() {
+	image_rootfs_begin
+	mkdir -p "$IMGDIR/rootfs/www"
+	echo hello-from-web >"$IMGDIR/rootfs/www/index.html"
+	image_rootfs_end
+}
+
+teardown_file() {
+	rm -rf "$IMGDIR"
+}
+
+setup() {
+	container_setup
+}
+
+teardown() {
+	container_teardown
+}
+
+# An httpd answering "hello-from-web" on port 80.
+WEB=(sh -c 'exec httpd -f -p 80 -h /www')
+
+# The host's own address (not loopback).
+host_ip() {
+	ip -4 -o addr show scope global | awk '{ sub("/.*", "", $4); print $4; exit }'
+}
+
+# A TCP port free on the host now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("",0)); print(s.getsockname()[1])'
+}
+
+fetch() {
+	timeout 5 /bin/busybox wget -qO- "$1"
+}
+
+# What must be gone once the test's containers are: their leases, their
+# veths and their port rules.
+assert_net_clean() {
+	local ids
+	ids=$(b network ls -q --no-trunc)
+	for n in $ids; do
+		run -0 b network inspect "$n"
+		[ "$(echo "$output" | jq '.[0].Containers | length')" = 0 ] || {
+			echo "leases left on $n: $output"
+			return 1
+		}
+	done
+	for _ in $(seq 40); do
+		[ -z "$(ip -o link show | grep -F "$BRIDGE" | grep -v "^[0-9]*: $BRIDGE:")" ] && break
+		sleep 0.05
+	done
+	! ip -o link show master "$BRIDGE" 2>/dev/null | grep -q . || {
+		ip -o link show master "$BRIDGE"
+		return 1
+	}
+}
+
+@test "default bridge: an address from the bridge's subnet, a default route, /etc/hosts, the host's resolvers" {
+	run -0 b run --rm --name c1 bb:test sh -c \
+		'ip -4 -o addr show eth0; ip route; cat /etc/hosts; cat /etc/resolv.conf; ping -c1 -W2 $(ip route | awk "/default/ { print \$3 }") >/dev/null && echo GW-OK'
+	echo "$output"
+	gw=$(b network inspect bridge | jq -r '.[0].IPAM.Config[0].Gateway')
+	subnet=$(b network inspect bridge | jq -r '.[0].IPAM.Config[0].Subnet')
+	[ -n "$gw" ] && [ "$gw" != null ]
+	[[ "$output" == *"default via $gw dev eth0"* ]]
+	[[ "$output" == *GW-OK* ]]
+	addr=$(echo "$output" | awk '/inet / { sub("/.*", "", $4); print $4; exit }')
+	# the address in /etc/hosts, under the container's hostname
+	grep -q "^$addr[[:space:]]" <<<"$output"
+	python3 -c "import ipaddress,sys; sys.exit(ipaddress.ip_address('$addr') not in ipaddress.ip_network('$subnet'))"
+	# the host's resolvers, minus loopback ones
+	grep '^nameserver' /etc/resolv.conf | grep -v ' 127\.' | head -1 | while read -r l; do
+		[[ "$output" == *"$l"* ]]
+	done
+	ip -o link show "$BRIDGE" | grep -q "$BRIDGE"
+	assert_net_clean
+}
+
+@test "default bridge: two containers get two addresses; inspect shows them; names do not resolve" {
+	b run -d --name a1 bb:test sleep 60
+	b run -d --name a2 bb:test sleep 60
+	ip1=$(b inspect -f '{{.NetworkSettings.IPAddress}}' a1)
+	ip2=$(b inspect -f '{{.NetworkSettings.IPAddress}}' a2)
+	[ -n "$ip1" ] && [ -n "$ip2" ] && [ "$ip1" != "$ip2" ]
+	run -0 b inspect a1
+	echo "$output" | jq -e --arg ip "$ip1" '.[0].NetworkSettings.Networks.bridge.IPAddress == $ip and
+		(.[0].NetworkSettings.Networks.bridge.MacAddress | test("^02:42:"))'
+	run -0 b exec a1 ping -c1 -W2 "$ip2"
+	run -1 b exec a1 ping -c1 -W1 a2
+	run -0 b network inspect bridge
+	echo "$output" | jq -e '.[0].Containers | length == 2'
+	b rm -f a1 a2
+	assert_net_clean
+}
+
+@test "user network: containers find each other by name, alias and hostname; outside names still resolve upstream" {
+	b network create tnet
+	b run -d --name web --network tnet --network-alias www --hostname webhost bb:test "${WEB[@]}"
+	run -0 b run --rm --network tnet bb:test sh -c \
+		'ping -c1 -W2 web >/dev/null && timeout 5 wget -qO- http://web/ && timeout 5 wget -qO- http://www/ && timeout 5 wget -qO- http://webhost/ && cat /etc/resolv.conf'
+	echo "$output"
+	[ "$(grep -c hello-from-web <<<"$output")" = 3 ]
+	gw=$(b network inspect tnet | jq -r '.[0].IPAM.Config[0].Gateway')
+	[[ "$output" == *"nameserver $gw"* ]]
+	# a name the network does not know goes to the host's resolvers
+	# (answered or refused by them, not by a timeout of Berth's responder)
+	run b run --rm --network tnet bb:test nslookup -type=a no-such-name.invalid
+	echo "$output"
+	[[ "$output" == *"Server:"*"$gw"* ]]
+	# gone when the container is
+	b rm -f web
+	run -1 b run --rm --network tnet bb:test ping -c1 -W1 web
+	assert_net_clean
+	b network rm tnet
+	[ -z "$(ls "$RUN/networks" 2>/dev/null)" ] || ls -R "$RUN/networks"
+	! pgrep -f "berth-dns .*$RUN/" || { pgrep -af berth-dns; false; }
+}
+
+@test "user network: --internal has no way out, but its containers reach each other" {
+	b network create --internal inet1
+	b run -d --name i1 --network inet1 bb:test sleep 60
+	run -0 b run --rm --network inet1 bb:test sh -c 'ip route; ping -c1 -W2 i1 >/dev/null && echo PEER-OK'
+	echo "$output"
+	[[ "$output" != *default* ]]
+	[[ "$output" == *PEER-OK* ]]
+	run -1 b run --rm --network inet1 bb:test ping -c1 -W1 "$(host_ip)"
+	b rm -f i1
+	assert_net_clean
+}
+
+@test "published ports: 127.0.0.1, the host's address, another container, a random port in 'berth port'" {
+	p1=$(free_port)
+	p2=$(free_port)
+	b run -d --name web -p "127.0.0.1:$p1:80" -p "$p2:80" -p 8080 bb:test "${WEB[@]}"
+	sleep 0.3
+	[ "$(fetch "http://127.0.0.1:$p1/")" = hello-from-web ]
+	[ "$(fetch "http://127.0.0.1:$p2/")" = hello-from-web ]
+	[ "$(fetch "http://$(host_ip):$p2/")" = hello-from-web ]
+	# bound to 127.0.0.1 only: not on the host's address
+	run ! fetch "http://$(host_ip):$p1/"
+	# from another container, through the host's address (hairpin)
+	run -0 b run --rm bb:test timeout 5 wget -qO- "http://$(host_ip):$p2/"
+	[ "$output" = hello-from-web ]
+	run -0 b port web
+	echo "$output"
+	[[ "$output" == *"80/tcp -> 127.0.0.1:$p1"* ]]
+	[[ "$output" == *"80/tcp -> 0.0.0.0:$p2"* ]]
+	rnd=$(b port web 8080/tcp | head -1 | sed 's/.*://')
+	[ "$rnd" -gt 0 ]
+	# the same host port for a second container: Docker's refusal, nothing left
+	run -125 b run -d --name web2 -p "$p2:80" bb:test "${WEB[@]}"
+	[[ "$output" == *"port is already allocated"* ]]
+	b rm -f web2 2>/dev/null || true
+	b rm -f web
+	run ! fetch "http://127.0.0.1:$p2/"
+	assert_net_clean
+}
+
+@test "published ports: UDP" {
+	p=$(free_port)
+	b run -d --name u1 -p "$p:9000/udp" bb:test sh -c 'while true; do echo pong | nc -u -l -p 9000 -w 1; done'
+	sleep 0.3
+	got=
+	for _ in 1 2 3 4 5; do
+		got=$(echo ping | timeout 3 /bin/busybox nc -u -w 1 127.0.0.1 "$p" || true)
+		[ "$got" = pong ] && break
+	done
+	[ "$got" = pong ]
+	b rm -f u1
+	assert_net_clean
+}
+
+@test "network connect/disconnect while running; --ip is kept across a restart" {
+	b network create --subnet 10.231.7.0/24 n1
+	b network create n2
+	b run -d --name c --network n1 --ip 10.231.7.50 bb:test sleep 600
+	run -0 b exec c ip -4 -o addr show eth0
+	[[ "$output" == *10.231.7.50/24* ]]
+	b network connect --alias other n2 c
+	run -0 b exec c ip -o link show eth1
+	run -0 b inspect c
+	echo "$output" | jq -e '.[0].NetworkSettings.Networks | has("n1") and has("n2")'
+	run -0 b run --rm --network n2 bb:test ping -c1 -W2 other
+	b network disconnect n2 c
+	run -1 b exec c ip -o link show eth1
+	run -0 b network inspect n2
+	echo "$output" | jq -e '.[0].Containers | length == 0'
+	b restart -t 1 c
+	run -0 b exec c ip -4 -o addr show eth0
+	[[ "$output" == *10.231.7.50/24* ]]
+	b rm -f c
+	assert_net_clean
+}
+
+@test "bad input: one clear error, nothing made" {
+	b network create --subnet 10.231.8.0/24 n3
+	run -125 b run --rm --network n3 --ip 10.231.9.5 bb:test true
+	echo "$output"
+	[[ "$output" == *10.231.9.5* ]]
+	run -125 b run --rm --ip 10.231.9.5 bb:test true
+	[[ "$output" == *"user specified IP address is supported on user defined networks only"* ]]
+	run -125 b run --rm --network nosuch bb:test true
+	[[ "$output" == *"network nosuch not found"* ]]
+	run -1 b network create --subnet 10.231.8.128/25 n4
+	[[ "$output" == *overlaps* ]]
+	run -0 b ps -aq
+	[ -z "$output" ]
+	assert_net_clean
+}
+
+@test "kill -9 of a container's monitor: the next command gives back its address and ports" {
+	p=$(free_port)
+	b network create kn
+	b run -d --name k --network kn -p "$p:80" bb:test "${WEB[@]}"
+	pid=$(b inspect -f '{{.State.Pid}}' k)
+	pkill -9 -f "berth-monitor $(b inspect -f '{{.Id}}' k)"
+	kill -9 "$pid"
+	sleep 0.2
+	run -0 b ps -a --filter name=k --format '{{.Status}}'
+	[[ "$output" == Exited* ]]
+	run -0 b network inspect kn
+	echo "$output" | jq -e '.[0].Containers | length == 0'
+	run ! fetch "http://127.0.0.1:$p/"
+	# and the address and port are free for the next one
+	b rm k
+	b run -d --name k2 --network kn -p "$p:80" bb:test "${WEB[@]}"
+	sleep 0.3
+	[ "$(fetch "http://127.0.0.1:$p/")" = hello-from-web ]
+	b rm -f k2
+	assert_net_clean
+}
+
+@test "outbound NAT: apt-get update in a Debian container on the default bridge" {
+	rootfs=$(debian_rootfs) || skip "no Debian rootfs: $rootfs"
+	tar -C "$rootfs" -c . | b import - deb:test >/dev/null
+	run -0 timeout 120 "$BERTH" --root "$ROOT" --runroot "$RUN" --bridge "$BRIDGE" run --rm deb:test apt-get update
+	echo "$output" | tail -3
+	[[ "$output" == *"Reading package lists"* ]]
+	assert_net_clean
+}
