@@ -241,10 +241,14 @@ many() {
 	local e=$1 eng t0 start resolve ok
 	engine "$e"
 	local c=("${eng[@]}")
-	"${c[@]}" network create --subnet "$2" bench-net >/dev/null
+	"${c[@]}" network create --subnet "$2" bench-net >/dev/null || { echo "0 nan nan nan"; return; }
 	t0=$(now)
-	seq "$N" | timeout 600 xargs -P 8 -I{} "${c[@]}" run -d --name n{} --network bench-net bench/busybox sleep 1800 >/dev/null
+	seq "$N" | timeout 600 xargs -P 8 -I{} "${c[@]}" run -d --name n{} --network bench-net bench/busybox sleep 1800 \
+		>"$WORK/started-$e" 2>"$WORK/start-errors-$e" || true
 	start=$(since "$t0")
+	local started
+	started=$(grep -c . "$WORK/started-$e" || true)
+	[ "$started" = "$N" ] || echo "bench: $e: $started of $N started; first error: $(head -1 "$WORK/start-errors-$e")" >&2
 	# One line per name found; a timeout still leaves the count of those.
 	t0=$(now)
 	timeout 600 "${c[@]}" run --rm --network bench-net bench/busybox sh -c \
@@ -271,8 +275,9 @@ many() {
 }
 # Subnets of their own: docker0 is 172.17/16, Berth's default bridge the
 # first free pool from 172.18/16.
-if [ "$HAVE_BERTH" = 1 ]; then read -r bok bstart bres brm < <(many berth 172.29.0.0/16); else bok=- bstart=nan bres=nan brm=nan; fi
-read -r dok dstart dres drm < <(many docker 172.30.0.0/16)
+bok=- bstart=nan bres=nan brm=nan dok=- dstart=nan dres=nan drm=nan
+[ "$HAVE_BERTH" = 1 ] && { read -r bok bstart bres brm < <(many berth 172.29.0.0/16) || true; }
+read -r dok dstart dres drm < <(many docker 172.30.0.0/16) || true
 printf '%-36s berth %s/%d resolved   docker %s/%d resolved\n' "$N containers on one network:" "$bok" "$N" "$dok" "$N"
 printf '%-36s berth %8.2f s    docker %8.2f s    ratio %.3f\n' "  start $N (xargs -P 8):" "$bstart" "$dstart" "$(ratio "$bstart" "$dstart")"
 printf '%-36s berth %8.2f s    docker %8.2f s    ratio %.3f\n' "  resolve $N by name (one client):" "$bres" "$dres" "$(ratio "$bres" "$dres")"
