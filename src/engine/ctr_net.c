@@ -455,9 +455,10 @@ static int dns_start(struct engine *e, struct network_info *n, const char *dir, 
 			    *names = xasprintf("%s/names", dir);
 	if (dns_running(lockp, NULL))
 		return 0;
-	if (!e->dns)
-		return berth_error_code(err, ENOENT, "no berth-dns to resolve names on network %s",
-					n->name);
+	if (!e->dns || access(e->dns, X_OK) < 0)
+		return berth_error_code(err, ENOENT,
+					"cannot run berth-dns (%s) to resolve names on network %s",
+					e->dns ? e->dns : "not found", n->name);
 	pid_t child = fork();
 	if (child < 0)
 		return berth_error_errno(err, "fork");
