@@ -11,7 +11,7 @@
 #      the time to start them (xargs -P 8) and the time to resolve them all.
 #
 # Usage (root): bench/net.sh [RUNS] [CONTAINERS]   (defaults 20 and 200)
-#               IPERF_ROUNDS=N (default 3)
+#               IPERF_ROUNDS=N (default 5)
 #
 # The host's networking is never touched: the script makes a network namespace
 # (berth-bench-PID, lo up) and runs itself again inside it, in a mount
@@ -30,7 +30,7 @@
 set -euo pipefail
 RUNS=${1:-20}
 N=${2:-200}
-ROUNDS=${IPERF_ROUNDS:-3}
+ROUNDS=${IPERF_ROUNDS:-5}
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BERTH_BUILD_DIR:-$SRC/build}
@@ -262,14 +262,21 @@ many() {
 		ok="$ok(but n0 too!)"
 	t0=$(now)
 	seq "$N" | sed 's/^/n/' | timeout 600 xargs -r -n 20 -P 4 "${c[@]}" rm -f >/dev/null 2>&1 || true
-	# A failed rm (or endpoints going late) leaves the network in use: the
-	# names again, up to 3 times.
-	local try
+	# A failed rm, or an endpoint left behind (dockerd 20.10 leaves one now
+	# and then after 200 parallel rm -f): the names again, then disconnect -f
+	# what the network still lists.
+	local try left x
 	for try in 1 2 3 4; do
 		"${c[@]}" network rm bench-net >/dev/null 2>"$WORK/netrm.err" && break
-		[ "$try" = 4 ] && { echo "bench: $e: network rm: $(cat "$WORK/netrm.err")" >&2; break; }
+		left=$("${c[@]}" network inspect bench-net | jq -r '.[0].Containers // {} | [.[].Name] | join(" ")') || true
+		[ "$try" = 4 ] && { echo "bench: $e: network rm: $(cat "$WORK/netrm.err") (left: $left)" >&2; break; }
+		echo "bench: $e: bench-net still lists: $left" >&2
 		sleep 1
-		seq "$N" | sed 's/^/n/' | timeout 600 xargs -r -n 20 "${c[@]}" rm -f >/dev/null 2>&1 || true
+		if [ "$try" = 1 ]; then
+			seq "$N" | sed 's/^/n/' | timeout 600 xargs -r -n 20 "${c[@]}" rm -f >/dev/null 2>&1 || true
+		else
+			for x in $left; do timeout 30 "${c[@]}" network disconnect -f bench-net "$x" >/dev/null 2>&1 || true; done
+		fi
 	done
 	echo "$ok $start $resolve $(since "$t0")"
 }
