@@ -116,12 +116,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 hf() {
-	hyperfine -N --style none --warmup 3 "$@" >"$WORK/hyperfine.log" 2>&1 || {
+	hyperfine -N --style none "$@" >"$WORK/hyperfine.log" 2>&1 || {
 		cat "$WORK/hyperfine.log" >&2
 		return 1
 	}
 }
-median_ms() { jq -r ".results[$2].median * 1000" "$1"; }
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 # awk, not bc: jq may print 1.5e+10.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "nan" || b == "nan" || b == 0) print "nan"; else print a / b}'; }
@@ -179,23 +178,30 @@ echo "runs: $RUNS per timing (medians), $ROUNDS iperf3 rounds of 5 s, $N contain
 echo
 
 # ---- figure 1: run --rm busybox true on the default bridge -------------------
-json=$WORK/run.json
+# In rounds of 5 runs of each command, the commands taking turns, so a load
+# that comes and goes on the machine falls on all of them; medians of all runs.
+cmds=()
+[ "$HAVE_BERTH" = 1 ] && cmds+=("$BCMD run --rm bench/busybox true" "$BCMD run --rm --network none bench/busybox true")
+cmds+=("$DOCKER run --rm bench/busybox true")
+for i in "${!cmds[@]}"; do : >"$WORK/times-$i"; done
+left=$RUNS warm=3
+while [ "$left" -gt 0 ]; do
+	n=$((left <= 6 ? left : 5))
+	hf --warmup "$warm" --runs "$n" --export-json "$WORK/run.json" "${cmds[@]}"
+	for i in "${!cmds[@]}"; do jq -r ".results[$i].times[] * 1000" "$WORK/run.json" >>"$WORK/times-$i"; done
+	left=$((left - n)) warm=1
+done
 if [ "$HAVE_BERTH" = 1 ]; then
-	hf --runs "$RUNS" --export-json "$json" \
-		"$BCMD run --rm bench/busybox true" \
-		"$BCMD run --rm --network none bench/busybox true" \
-		"$DOCKER run --rm bench/busybox true"
-	bm=$(median_ms "$json" 0)
-	bn=$(median_ms "$json" 1)
-	dm=$(median_ms "$json" 2)
+	bm=$(median <"$WORK/times-0")
+	bn=$(median <"$WORK/times-1")
+	dm=$(median <"$WORK/times-2")
 else
-	hf --runs "$RUNS" --export-json "$json" "$DOCKER run --rm bench/busybox true"
 	bm=nan bn=nan
-	dm=$(median_ms "$json" 0)
+	dm=$(median <"$WORK/times-0")
 fi
 printf '%-36s berth %8.2f ms   docker %8.2f ms   ratio %.3f (goal <= 0.06)\n' \
 	"run --rm busybox true, bridge:" "$bm" "$dm" "$(ratio "$bm" "$dm")"
-printf '%-36s berth %8.2f ms\n' "  berth --network none:" "$bn"
+printf '%-36s berth %8.2f ms   (medians of %d runs each)\n' "  berth --network none:" "$bn" "$RUNS"
 
 # ---- figure 2: iperf3 between two containers on the default bridge -----------
 # ENGINE: "berth" or "docker". Prints bits per second (receiver's), or nothing.
@@ -270,7 +276,6 @@ many() {
 		"${c[@]}" network rm bench-net >/dev/null 2>"$WORK/netrm.err" && break
 		left=$("${c[@]}" network inspect bench-net | jq -r '.[0].Containers // {} | [.[].Name] | join(" ")') || true
 		[ "$try" = 4 ] && { echo "bench: $e: network rm: $(cat "$WORK/netrm.err") (left: $left)" >&2; break; }
-		echo "bench: $e: bench-net still lists: $left" >&2
 		sleep 1
 		if [ "$try" = 1 ]; then
 			seq "$N" | sed 's/^/n/' | timeout 600 xargs -r -n 20 "${c[@]}" rm -f >/dev/null 2>&1 || true
