@@ -82,8 +82,9 @@ fi
 # ---- inside the namespace ----------------------------------------------------
 WORK=$BERTH_BENCH_WORK
 NS=$BERTH_BENCH_NS
-[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] || {
-	echo "bench: not inside a network namespace of our own" >&2
+source "$SRC/tests/lib/start-dockerd.sh"
+[ "$(stat -L -c %i /proc/self/ns/net)" = "$(stat -L -c %i "/run/netns/$NS")" ] && _dockerd_own_netns || {
+	echo "bench: not inside the network namespace $NS" >&2
 	exit 1
 }
 # /sys/class/net of this namespace (sysfs shows the devices of the namespace
@@ -164,7 +165,6 @@ else
 fi
 
 # A private dockerd with docker0 and iptables, inside this namespace only.
-source "$SRC/tests/lib/start-dockerd.sh"
 DOCKER_UP=1
 DOCKERD_NETWORK=bridge BERTH_RUNTIME=${RUNC:-runc} dockerd_start "$WORK/docker" >/dev/null
 $DOCKER import "$WORK/bb.tar" bench/busybox >/dev/null
@@ -202,6 +202,10 @@ fi
 printf '%-36s berth %8.2f ms   docker %8.2f ms   ratio %.3f (goal <= 0.06)\n' \
 	"run --rm busybox true, bridge:" "$bm" "$dm" "$(ratio "$bm" "$dm")"
 printf '%-36s berth %8.2f ms   (medians of %d runs each)\n' "  berth --network none:" "$bn" "$RUNS"
+bridge_of() { "$@" network inspect bridge 2>/dev/null |
+	jq -r '.[0] | (.Options["com.docker.network.bridge.name"] // "?") + " " + (.IPAM.Config[0].Subnet // "?")' || echo "?"; }
+printf '%-36s berth %s   docker %s\n' "  default bridges:" \
+	"$([ "$HAVE_BERTH" = 1 ] && bridge_of "$BERTH" "${bargs[@]}" || echo -)" "$(bridge_of "$DOCKER")"
 
 # ---- figure 2: iperf3 between two containers on the default bridge -----------
 # ENGINE: "berth" or "docker". Prints bits per second (receiver's), or nothing.

@@ -26,7 +26,8 @@
 # own networking defaults instead, docker0 and its iptables rules (FORWARD
 # policy DROP, NAT, ip_forward on), for benchmarks of bridge networking. Those
 # change the firewall of the network namespace dockerd runs in, so
-# dockerd_start refuses "bridge" in the host's namespace (that of pid 1):
+# dockerd_start refuses "bridge" unless it runs in a namespace of its own
+# (_dockerd_own_netns: not the initial one, not pid 1's, no default route):
 # call it from inside a namespace made for it (bench/net.sh runs in one).
 
 DOCKER=${DOCKER:-/usr/bin/docker}
@@ -45,6 +46,18 @@ _dockerd_wait_socket() {
 	done
 	echo "start-dockerd: $what did not create $sock in 30 s" >&2
 	return 1
+}
+
+# True only in a network namespace that is not the host's: not the initial
+# one (its inode is fixed, PROC_NET_INIT_INO), not pid 1's (which may not be
+# readable: then that test is skipped), and without a default route.
+_dockerd_own_netns() {
+	local self init
+	self=$(readlink /proc/self/ns/net) || return 1
+	[ -n "$self" ] && [ "$self" != "net:[4026531833]" ] || return 1
+	init=$(readlink /proc/1/ns/net 2>/dev/null) || init=
+	[ "$self" != "$init" ] || return 1
+	[ -z "$(ip route show default 2>/dev/null)" ] && [ -z "$(ip -6 route show default 2>/dev/null)" ]
 }
 
 dockerd_start() {
@@ -66,10 +79,10 @@ dockerd_start() {
 	case ${DOCKERD_NETWORK:-none} in
 	none) ;;
 	bridge)
-		if [ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ]; then
+		_dockerd_own_netns || {
 			echo "start-dockerd: DOCKERD_NETWORK=bridge only inside a network namespace of its own" >&2
 			return 1
-		fi
+		}
 		netopts=()
 		;;
 	*)
