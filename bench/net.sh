@@ -87,6 +87,10 @@ source "$SRC/tests/lib/start-dockerd.sh"
 	echo "bench: not inside the network namespace $NS" >&2
 	exit 1
 }
+# ip_forward off, as on a fresh host (a new namespace copies the host's): so
+# dockerd turns it on and sets FORWARD's policy to DROP, which Berth's
+# bridges must get through, as on a host that runs both.
+sysctl -qw net.ipv4.ip_forward=0
 # /sys/class/net of this namespace (sysfs shows the devices of the namespace
 # that mounts it), and the host's cgroup mounts kept under it.
 mkdir "$WORK/cgroup"
@@ -206,6 +210,8 @@ bridge_of() { "$@" network inspect bridge 2>/dev/null |
 	jq -r '.[0] | (.Options["com.docker.network.bridge.name"] // "?") + " " + (.IPAM.Config[0].Subnet // "?")' || echo "?"; }
 printf '%-36s berth %s   docker %s\n' "  default bridges:" \
 	"$([ "$HAVE_BERTH" = 1 ] && bridge_of "$BERTH" "${bargs[@]}" || echo -)" "$(bridge_of "$DOCKER")"
+printf '%-36s FORWARD policy %s, bridge-nf-call-iptables %s\n' "  this namespace's firewall:" \
+	"$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" {print $3}')" "$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)"
 
 # ---- figure 2: iperf3 between two containers on the default bridge -----------
 # ENGINE: "berth" or "docker". Prints bits per second (receiver's), or nothing.
