@@ -17,7 +17,7 @@
  *   berth_is_tty()        is stdout a terminal (progress bars, etc.)
  *   berth_engine()        the container engine on the store, opened on first use
  *   berth_pull()          pull an image showing docker's progress (pull, run, create)
- *   prune_containers(), prune_images(), prune_volumes()
+ *   prune_containers(), prune_images(), prune_volumes(), prune_networks()
  *                         what `X prune` and `system prune` share: remove, print
  *                         docker's "Deleted ...:" section, add to *reclaimed
  */
@@ -57,6 +57,7 @@ int berth_pull(const char *name, const char *platform, bool quiet, berth_err *er
 int prune_containers(uint64_t *reclaimed, berth_err *err);
 int prune_images(bool all, uint64_t *reclaimed, berth_err *err);
 int prune_volumes(bool all, uint64_t *reclaimed, berth_err *err);
+int prune_networks(berth_err *err);
 
 /* Image commands */
 int cmd_pull(int argc, char **argv);

@@ -457,6 +457,22 @@ int cmd_network_rm(int argc, char **argv)
 
 /* ---- network prune ------------------------------------------------------------ */
 
+/* "Deleted Networks:" and their names. */
+static int prune_networks_labeled(json_t *labels, berth_err *err)
+{
+	struct engine *e = berth_engine(err);
+	_cleanup_strv_ char **removed = NULL;
+	if (!e || network_prune(e, labels, &removed, err) < 0)
+		return -EIO;
+	if (removed && removed[0]) {
+		printf("Deleted Networks:\n");
+		for (size_t i = 0; removed[i]; i++)
+			printf("%s\n", removed[i]);
+		printf("\n");
+	}
+	return 0;
+}
+
 int cmd_network_prune(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -497,15 +513,12 @@ int cmd_network_prune(int argc, char **argv)
 			return 0;
 	}
 	berth_err err = BERTH_ERR_INIT;
-	struct engine *e = berth_engine(&err);
-	_cleanup_strv_ char **removed = NULL;
-	if (!e || network_prune(e, labels, &removed, &err) < 0)
+	if (prune_networks_labeled(labels, &err) < 0)
 		return berth_fail(&err);
-	if (removed && removed[0]) {
-		printf("Deleted Networks:\n");
-		for (size_t i = 0; removed[i]; i++)
-			printf("%s\n", removed[i]);
-		printf("\n");
-	}
 	return 0;
+}
+
+int prune_networks(berth_err *err)
+{
+	return prune_networks_labeled(NULL, err);
 }

@@ -339,8 +339,7 @@ int cmd_info(int argc, char **argv)
 
 /* ---- system prune --------------------------------------------------------- */
 
-/* Berth has neither networks nor a build cache: the warning lists only what
- * it removes. */
+/* Berth has no build cache: the warning lists only what it removes. */
 int cmd_system_prune(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -368,7 +367,8 @@ int cmd_system_prune(int argc, char **argv)
 	if (optind < argc)
 		return berth_usage_error(argv[0], "\"prune\" accepts no arguments.");
 	if (!force) {
-		printf("WARNING! This will remove:\n  - all stopped containers\n");
+		printf("WARNING! This will remove:\n  - all stopped containers\n"
+		       "  - all networks not used by at least one container\n");
 		if (volumes)
 			printf("  - all anonymous volumes not used by at least one container\n");
 		printf(all ? "  - all images without at least one container associated to them\n"
@@ -381,7 +381,7 @@ int cmd_system_prune(int argc, char **argv)
 	}
 	berth_err err = BERTH_ERR_INIT;
 	uint64_t reclaimed = 0;
-	if (prune_containers(&reclaimed, &err) < 0 ||
+	if (prune_containers(&reclaimed, &err) < 0 || prune_networks(&err) < 0 ||
 	    (volumes && prune_volumes(false, &reclaimed, &err) < 0) ||
 	    prune_images(all, &reclaimed, &err) < 0)
 		return berth_fail(&err);

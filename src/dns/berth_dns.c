@@ -20,6 +20,9 @@
  * a container cannot easily forge the upstream's reply) and a deadline.
  * Sizes are bounded everywhere: the table, TCP connections, their buffers.
  *
+ * A TCP client whose forwarded query comes back truncated over UDP gets the
+ * answer the same upstream gives over TCP.
+ *
  * Sections: arguments and files - sockets - replying - local answers -
  * forwarding - TCP connections - the loop.
  */
@@ -38,6 +41,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,7 +60,8 @@
 #define TCP_OUT_MAX (256 * 1024)
 /* The names file is the engine's; this only bounds a broken one. */
 #define NAMES_FILE_MAX (16 * 1024 * 1024)
-#define ANSWER_TTL     0
+/* A container's address changes when it restarts: nothing should keep the old one. */
+#define ANSWER_TTL 0
 
 enum kind { K_SIGNAL, K_UDP, K_TCP_LISTEN, K_TCP_CONN, K_UPSTREAM };
 
@@ -86,6 +91,11 @@ struct pending {
 	size_t qlen;
 	size_t max_reply;
 	struct client c;
+	/* Over TCP to the upstream (a TCP client got a truncated UDP reply). */
+	bool tcp_up;
+	bool sent;
+	uint8_t *tin; /* 2 + DNS_TCP_MAX once reading */
+	size_t tin_len;
 };
 
 struct tcp_conn {
@@ -150,6 +160,12 @@ static void ep_add(int fd, enum kind k, uint32_t idx, uint32_t events)
 	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)k << 32 | idx };
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		die("epoll_ctl");
+}
+
+static void ep_mod(int fd, enum kind k, uint32_t idx, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)k << 32 | idx };
+	epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
 /* ---- arguments and files ---- */
@@ -404,6 +420,10 @@ static void pending_free(struct pending *p)
 	p->fd = -1;
 	free(p->query);
 	p->query = NULL;
+	free(p->tin);
+	p->tin = NULL;
+	p->tin_len = 0;
+	p->tcp_up = false;
 	if (p->c.tcp && conns[p->c.conn].gen == p->c.gen && conns[p->c.conn].inflight > 0) {
 		conns[p->c.conn].inflight--;
 		if (conns[p->c.conn].eof && conns[p->c.conn].inflight == 0 &&
@@ -424,7 +444,7 @@ static void pending_fail(struct pending *p)
 }
 
 /* Send p's query to upstream number `from` or the first after it that takes
- * it. 0, or -1 when there is none left (p is untouched). */
+ * it. 0, or -1 when none is left (p still holds its query: pending_fail()). */
 static int pending_send(struct pending *p, size_t from)
 {
 	for (size_t u = from; u < n_upstreams; u++) {
@@ -432,6 +452,10 @@ static int pending_send(struct pending *p, size_t from)
 			close(p->fd);
 			p->fd = -1;
 		}
+		free(p->tin);
+		p->tin = NULL;
+		p->tin_len = 0;
+		p->tcp_up = false;
 		const struct sockaddr_storage *a = &upstreams[u];
 		socklen_t al = a->ss_family == AF_INET ? sizeof(struct sockaddr_in)
 						       : sizeof(struct sockaddr_in6);
@@ -478,33 +502,124 @@ static void forward(const struct client *c, const struct dns_query *q, const uin
 		pending_fail(p);
 }
 
-static void upstream_readable(struct pending *p)
+/* Ask p's current upstream again, over TCP. 0, or -1 (p is unchanged but
+ * for its socket, closed). */
+static int pending_send_tcp(struct pending *p)
+{
+	close(p->fd);
+	p->fd = -1;
+	if (p->upstream >= n_upstreams)
+		return -1;
+	const struct sockaddr_storage *a = &upstreams[p->upstream];
+	socklen_t al =
+		a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)a, al) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	p->fd = fd;
+	p->tcp_up = true;
+	p->sent = false;
+	p->deadline = now_ms() + UPSTREAM_TIMEOUT_MS;
+	ep_add(fd, K_UPSTREAM, (uint32_t)(p - pending), EPOLLOUT);
+	return 0;
+}
+
+/* The next upstream, or SERVFAIL when none is left. */
+static void pending_next(struct pending *p)
+{
+	if (pending_send(p, p->upstream + 1) < 0)
+		pending_fail(p);
+}
+
+/* A reply (in rbuf) came from p's upstream: relay it, or try elsewhere. */
+static void upstream_reply(struct pending *p, uint8_t *msg, size_t len)
+{
+	unsigned rcode = msg[3] & 0xf;
+	if ((rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_REFUSED) &&
+	    pending_send(p, p->upstream + 1) == 0)
+		return;
+	if ((msg[2] & 0x02) && p->c.tcp && !p->tcp_up && pending_send_tcp(p) == 0)
+		return;
+	msg[0] = (uint8_t)(p->client_id >> 8);
+	msg[1] = (uint8_t)p->client_id;
+	if (len > p->max_reply)
+		len = dns_truncate(msg, len);
+	reply(&p->c, msg, len);
+	pending_free(p);
+}
+
+static void upstream_udp_readable(struct pending *p)
 {
 	for (;;) {
 		ssize_t n = recv(p->fd, rbuf, sizeof(rbuf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != EAGAIN) {
-			/* ECONNREFUSED: nothing listens there; next upstream. */
-			if (pending_send(p, p->upstream + 1) < 0)
-				pending_fail(p);
+			/* ECONNREFUSED: nothing listens there. */
+			pending_next(p);
 			return;
 		}
 		if (n < 0)
 			return;
 		if (!dns_reply_matches(p->query, p->qlen, rbuf, (size_t)n))
 			continue; /* not ours: keep waiting for the real one */
-		unsigned rcode = rbuf[3] & 0xf;
-		if ((rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_REFUSED) &&
-		    pending_send(p, p->upstream + 1) == 0)
+		upstream_reply(p, rbuf, (size_t)n);
+		return;
+	}
+}
+
+static void upstream_tcp_event(struct pending *p, uint32_t events)
+{
+	if (!p->sent) {
+		int err = 0;
+		socklen_t el = sizeof(err);
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			pending_next(p);
 			return;
-		size_t len = (size_t)n;
-		rbuf[0] = (uint8_t)(p->client_id >> 8);
-		rbuf[1] = (uint8_t)p->client_id;
-		if (len > p->max_reply)
-			len = dns_truncate(rbuf, len);
-		reply(&p->c, rbuf, len);
-		pending_free(p);
+		}
+		if (!(events & EPOLLOUT))
+			return;
+		/* A fresh connection's buffer takes a query whole. */
+		uint8_t hdr[2] = { (uint8_t)(p->qlen >> 8), (uint8_t)p->qlen };
+		struct iovec iov[2] = { { hdr, 2 }, { p->query, p->qlen } };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+		if (sendmsg(p->fd, &mh, MSG_NOSIGNAL) != (ssize_t)(2 + p->qlen)) {
+			pending_next(p);
+			return;
+		}
+		p->sent = true;
+		ep_mod(p->fd, K_UPSTREAM, (uint32_t)(p - pending), EPOLLIN);
+		return;
+	}
+	if (!p->tin && !(p->tin = malloc(2 + DNS_TCP_MAX))) {
+		pending_next(p);
+		return;
+	}
+	for (;;) {
+		ssize_t n = recv(p->fd, p->tin + p->tin_len, 2 + DNS_TCP_MAX - p->tin_len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			pending_next(p); /* closed before a whole reply */
+			return;
+		}
+		p->tin_len += (size_t)n;
+		if (p->tin_len < 2)
+			continue;
+		size_t rl = (size_t)p->tin[0] << 8 | p->tin[1];
+		if (p->tin_len < 2 + rl)
+			continue;
+		if (!dns_reply_matches(p->query, p->qlen, p->tin + 2, rl)) {
+			pending_next(p);
+			return;
+		}
+		upstream_reply(p, p->tin + 2, rl);
 		return;
 	}
 }
@@ -768,8 +883,12 @@ int main(int argc, char **argv)
 					tcp_flush((int)idx);
 				break;
 			case K_UPSTREAM:
-				if (pending[idx].fd >= 0)
-					upstream_readable(&pending[idx]);
+				if (pending[idx].fd < 0)
+					break;
+				if (pending[idx].tcp_up)
+					upstream_tcp_event(&pending[idx], evs[e].events);
+				else
+					upstream_udp_readable(&pending[idx]);
 				break;
 			}
 		}

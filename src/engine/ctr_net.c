@@ -1036,11 +1036,14 @@ int ctr_net_disconnect(struct engine *e, const char *ctr, const char *net, bool 
 	if ((r = network_resolve(e, net, &nid, err)) < 0)
 		return r;
 	json_t *eps = json_object_get(row.networking, "EndpointsConfig");
-	const char *key, *found = NULL;
+	const char *key;
+	_cleanup_free_ char *found = NULL; /* a copy: the key goes with its entry */
 	json_t *v;
 	json_object_foreach (eps, key, v)
-		if (!strcmp(json_string_value(json_object_get(v, "NetworkID")) ?: "", nid))
-			found = key;
+		if (!strcmp(json_string_value(json_object_get(v, "NetworkID")) ?: "", nid)) {
+			free(found);
+			found = xstrdup(key);
+		}
 	if (!found)
 		return berth_error_code(err, ENOENT, "container %s is not connected to network %s",
 					row.name, net);

@@ -775,8 +775,20 @@ int net_veth_attach(int netns_fd, const struct net_veth *v, berth_err *err)
 		put_ifinfo(nlh, host.index, false);
 		mnl_attr_put_str(nlh, IFLA_IFALIAS, v->alias);
 		nl_end(&nl, nlh);
-		r = nl_send(&nl, err);
 	}
+	/* Hairpin mode on its bridge port, as Docker without its proxy: a
+	 * container reaches its own published port through a host address.
+	 * (Slave data is read by NEWLINK only; SETLINK ignores it.) */
+	nlh = nl_put(&nl, RTM_NEWLINK, 0, 0, xasprintf("set hairpin mode on %s", v->host_name));
+	put_ifinfo(nlh, host.index, false);
+	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_str(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+	struct nlattr *sd = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, 1);
+	mnl_attr_nest_end(nlh, sd);
+	mnl_attr_nest_end(nlh, li);
+	nl_end(&nl, nlh);
+	r = nl_send(&nl, err);
 	/* A veth reports its peer's index as IFLA_LINK, omitted when the two
 	 * indexes are equal. */
 	if (r == 0)

@@ -28,11 +28,13 @@ struct nft_net {
 
 /* Idempotent. Makes the table and its base chains when missing and adds this
  * network: masquerade of its subnets leaving by another interface (not when
- * internal), forward accept from/to its bridge (internal: only within it, and
- * drop the rest), DNS (udp/tcp 53) from the bridge to its own address accepted,
- * ip_forward (not when internal) and route_localnet on the bridge. When the
- * host has an `ip filter FORWARD` (or ip6) chain, e.g. iptables-nft with policy
- * drop, an accept for the bridge is inserted there, commented "berth:<id>". */
+ * internal); forwarding out of its bridge, into it only for replies and
+ * published ports, none to or from other Berth networks (internal: only
+ * within the bridge); DNS (udp/tcp 53) from the bridge to its own address
+ * accepted; ip_forward (not when internal) and route_localnet on the bridge,
+ * which must exist. When the host has an `ip filter FORWARD` (or ip6) chain,
+ * e.g. iptables-nft with dockerd's policy drop, an accept for the bridge is
+ * inserted there, commented "berth:<id>". */
 int nft_network_add(const struct nft_net *n, berth_err *err);
 
 /* Idempotent: removes what nft_network_add() made for this id, including the
@@ -49,9 +51,11 @@ struct nft_port {
 
 /* DNAT of each port, for packets to a local address (or only host_ip) coming
  * from outside, from containers (hairpin) or from the host itself (127.0.0.1
- * included), tagged with ctr_id. A port already published by another
- * container is an error and nothing of this call is added (one transaction).
- * Adding the same ports again is a no-op. */
+ * included), each entry commented "berth:<ctr_id>". A port another container
+ * holds is an error naming it, and nothing of this call is added (one
+ * transaction). Adding again is idempotent: new ports are added, and one this
+ * container holds with another target (a restart with a new address) is
+ * pointed at the new one. */
 int nft_ports_add(const char *ctr_id, const struct nft_port *p, size_t n, berth_err *err);
 
 /* Idempotent: removes exactly the ports nft_ports_add() published for ctr_id. */

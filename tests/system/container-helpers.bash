@@ -14,7 +14,9 @@
 #   wait_running NAME        until NAME's state is running (5 s at most)
 #   berth_cgroups            the cgroup dirs of berth containers on this host (64-hex names)
 #   assert_no_leaks          no container, mount, cgroup or monitor of this test is left
-#                            (a cgroup counts when it is new and stays empty)
+#                            (a cgroup counts when it is new and stays empty), and
+#                            assert_net_clean
+#   assert_net_clean         no lease on any network, no veth on the test's bridge
 
 BUILD=${BERTH_BUILD_DIR:-$BATS_TEST_DIRNAME/../../build}
 BERTH=$BUILD/src/cli/berth
@@ -93,4 +95,32 @@ assert_no_leaks() {
 		pgrep -af "berth-monitor"
 		return 1
 	fi
+	assert_net_clean
 }
+
+# What must be gone once the test's containers are: their leases and veths
+# (network.bats checks the ports by using them).
+assert_net_clean() {
+	local ids bridges=$BRIDGE
+	ids=$(b network ls -q --no-trunc)
+	for n in $ids; do
+		bridges="$bridges br-${n:0:12}"
+		run -0 b network inspect "$n"
+		[ "$(echo "$output" | jq '.[0].Containers | length')" = 0 ] || {
+			echo "leases left on $n: $output"
+			return 1
+		}
+	done
+	# a veth goes with its namespace, which the kernel frees a little later
+	local br left
+	for br in $bridges; do
+		for _ in $(seq 40); do
+			left=$(ip -o link show master "$br" 2>/dev/null || true)
+			[ -z "$left" ] && break
+			sleep 0.05
+		done
+		[ -z "$left" ] || { echo "veths left on $br: $left"; return 1; }
+	done
+}
+
+

@@ -64,7 +64,7 @@ memory_limit_of() {
 	run -0 b stats --no-stream
 	[[ "${lines[0]}" =~ ^CONTAINER\ ID\ +NAME\ +CPU\ %\ +MEM\ USAGE\ /\ LIMIT\ +MEM\ %\ +NET\ I/O\ +BLOCK\ I/O\ +PIDS$ ]]
 	[ "${#lines[@]}" -eq 2 ]
-	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +limited\ +[0-9.]+%\ +[0-9.]+[KMG]?i?B\ /\ 64MiB\ +[0-9.]+%\ +0B\ /\ 0B\ .*\ 1$ ]]
+	[[ "${lines[1]}" =~ ^[0-9a-f]{12}\ +limited\ +[0-9.]+%\ +[0-9.]+[KMG]?i?B\ /\ 64MiB\ +[0-9.]+%\ +[0-9.]+[kMG]?B\ /\ [0-9.]+[kMG]?B\ .*\ 1$ ]]
 
 	run -0 b stats --no-stream --format '{{.Name}}={{.MemUsage}} pids={{.PIDs}}' limited
 	[[ "$output" =~ ^limited=.*\ /\ 64MiB\ pids=1$ ]]
@@ -194,20 +194,26 @@ memory_limit_of() {
 	tar -C "$TEST_TMP/t" -cf "$TEST_TMP/two.tar" .
 	dangling=$(b import "$TEST_TMP/one.tar" scratch:x)
 	b import "$TEST_TMP/two.tar" scratch:x >/dev/null
-	b run -d --name keep bb:test sleep 300 >/dev/null
+	b network create unused >/dev/null
+	b network create used >/dev/null
+	b run -d --name keep --network used bb:test sleep 300 >/dev/null
 	gone=$(b create --name gone bb:test true)
 
 	# without -f it asks; no answer keeps everything
 	run -0 b system prune </dev/null
 	[[ "$output" == "WARNING! This will remove:"* ]]
 	[[ "$output" == *"  - all stopped containers"* ]]
+	[[ "$output" == *"  - all networks not used by at least one container"* ]]
 	[[ "$output" == *"  - all dangling images"* ]]
 	[ "$(b ps -aq | wc -l)" -eq 2 ]
 
 	run -0 b system prune -f
 	[[ "$output" == *"Deleted Containers:"*"$gone"* ]]
+	[[ "$output" == *"Deleted Networks:"$'\n'"unused"$'\n'* ]]
 	[[ "$output" == *"Deleted Images:"*"deleted: $dangling"* ]]
 	[[ "${lines[-1]}" =~ ^Total\ reclaimed\ space:\ [0-9.]+k?B$ ]]
+	run -0 b network ls --format '{{.Name}}'
+	[[ "$output" == *used* && "$output" != *unused* ]]
 	run -0 b ps -a --format '{{.Names}}'
 	[ "$output" = keep ]
 	run -0 b images --format '{{.Repository}}:{{.Tag}}'

@@ -96,22 +96,42 @@ write_tools() {
 	EOF
 	# fakeup.py PORTFILE [ADDR PORT]: a resolver on ADDR:PORT (default a free
 	# port of 127.0.0.1; the port written to PORTFILE) answering every
-	# question with A 192.0.2.77.
+	# question with A 192.0.2.77, over UDP and TCP. With FAKE_TC=1 its UDP
+	# replies are truncated (TC, no answer): the answer is only over TCP.
 	cat >"$T/fakeup.py" <<-'EOF'
-		import socket, struct, sys
-		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		import os, socket, struct, sys, threading
 		a = sys.argv[2:] or ["127.0.0.1", "0"]
-		s.bind((a[0], int(a[1])))
-		open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-		import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-		while True:
-		    q, a = s.recvfrom(4096)
+		u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		u.bind((a[0], int(a[1])))
+		port = u.getsockname()[1]
+		t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+		t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+		t.bind((a[0], port))
+		t.listen(8)
+		tc = os.environ.get("FAKE_TC") == "1"
+		def answer(q, full):
 		    o = 12
 		    while q[o]: o += 1 + q[o]
 		    question = q[12:o + 5]
-		    r = struct.pack(">HHHHHH", struct.unpack(">H", q[:2])[0], 0x8180, 1, 1, 0, 0)
-		    r += question + struct.pack(">HHHIH", 0xc00c, 1, 1, 60, 4) + bytes([192, 0, 2, 77])
-		    s.sendto(r, a)
+		    qid = struct.unpack(">H", q[:2])[0]
+		    if not full:
+		        return struct.pack(">HHHHHH", qid, 0x8380, 1, 0, 0, 0) + question
+		    r = struct.pack(">HHHHHH", qid, 0x8180, 1, 1, 0, 0)
+		    return r + question + struct.pack(">HHHIH", 0xc00c, 1, 1, 60, 4) + bytes([192, 0, 2, 77])
+		def tcp_loop():
+		    while True:
+		        c, _ = t.accept()
+		        f = c.makefile("rb")
+		        n = struct.unpack(">H", f.read(2))[0]
+		        r = answer(f.read(n), True)
+		        c.sendall(struct.pack(">H", len(r)) + r)
+		        c.close()
+		threading.Thread(target=tcp_loop, daemon=True).start()
+		open(sys.argv[1] + ".tmp", "w").write(str(port))
+		os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+		while True:
+		    q, addr = u.recvfrom(4096)
+		    u.sendto(answer(q, not tc), addr)
 	EOF
 }
 
@@ -262,6 +282,16 @@ q() {
 	[ "${lines[1]}" = "A 192.0.2.77" ]
 }
 
+@test "dns: a TCP client gets over TCP what the upstream truncated over UDP" {
+	FAKE_TC=1 start_upstream
+	start_dns --upstream "127.0.0.1:$UP"
+	run q A big.example
+	[ "${lines[0]}" = "rcode=0 tc=1 an=0 id=ok" ]
+	run q --tcp A big.example
+	[ "${lines[0]}" = "rcode=0 tc=0 an=1 id=ok" ]
+	[ "${lines[1]}" = "A 192.0.2.77" ]
+}
+
 @test "dns: a UDP answer over 512 bytes is truncated (TC) without EDNS0, and whole over TCP" {
 	local i
 	for i in $(seq 1 40); do
@@ -318,6 +348,45 @@ q() {
 	[ "${lines[0]}" = "rcode=1 tc=0 an=0 id=ok" ]
 	run q A web
 	[ "${lines[1]}" = "A 10.88.0.2" ]
+}
+
+@test "dns: random packets, idle and garbage TCP connections do not stop it" {
+	start_upstream
+	start_dns --upstream "127.0.0.1:$UP"
+	python3 - "$PORT" <<-'EOF'
+		import os, random, socket, struct, sys
+		port = int(sys.argv[1])
+		rnd = random.Random(1)
+		u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		base = bytes.fromhex("1234010000010000000000010377656200000100010000291000000000000000")
+		for i in range(20000):
+		    if i % 2:
+		        m = bytearray(base)
+		        for _ in range(rnd.randrange(1, 6)):
+		            m[rnd.randrange(len(m))] = rnd.randrange(256)
+		        m = bytes(m[:rnd.randrange(len(m) + 1)])
+		    else:
+		        m = os.urandom(rnd.randrange(0, 600))
+		    u.sendto(m, ("127.0.0.1", port))
+		# More idle connections than it keeps, and some that lie about lengths.
+		idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+		for m in (b"\x00\x00", b"\xff\xff" + os.urandom(100), b"\x00\x20" + os.urandom(32), b"\x00"):
+		    c = socket.create_connection(("127.0.0.1", port))
+		    try:
+		        c.sendall(m)
+		    except OSError:
+		        pass
+		    c.close()
+		for c in idle:
+		    c.close()
+	EOF
+	run q A web
+	[ "${lines[1]}" = "A 10.88.0.2" ]
+	run q --tcp A web
+	[ "${lines[1]}" = "A 10.88.0.2" ]
+	run q A example.org
+	[ "${lines[1]}" = "A 192.0.2.77" ]
+	kill -0 "$DNS_PID"
 }
 
 @test "dns: a second instance with the same lock exits 0 at once; SIGTERM stops the first" {

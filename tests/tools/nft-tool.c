@@ -5,6 +5,9 @@
  *   nft-tool ports-add CTR PROTO:HOSTIP:HOSTPORT:CTRIP:CTRPORT...   (HOSTIP may be empty)
  *   nft-tool ports-rm CTR
  *   nft-tool reset
+ *   nft-tool bench N              publish 2 ports for each of N containers, then time
+ *                                 50 add/remove cycles of one more in this process
+ *                                 (the kept context warm), and remove them all
  *
  * Each call's wall time is printed on stderr ("nft-tool: ports-add 0.412 ms"),
  * to watch the cost; nothing asserts on it.
@@ -68,6 +71,60 @@ static int parse_spec(char *s, struct nft_port *p)
 	return 0;
 }
 
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+#define BENCH_ROUNDS 50
+
+static int bench(int n, berth_err *err)
+{
+	char id[80], ip[32];
+	int r;
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "bench%059d", i);
+		snprintf(ip, sizeof(ip), "172.30.%d.%d", 100 + i / 250, i % 250 + 2);
+		struct nft_port p[2] = { { "tcp", NULL, 20000 + i, ip, 80 },
+					 { "udp", "127.0.0.1", 20000 + i, ip, 53 } };
+		if ((r = nft_ports_add(id, p, 2, err)) < 0)
+			return r;
+	}
+	double add[BENCH_ROUNDS], rm[BENCH_ROUNDS];
+	struct nft_port p[2] = { { "tcp", NULL, 19999, "172.30.99.2", 80 },
+				 { "tcp", "127.0.0.1", 19999, "172.30.99.2", 81 } };
+	for (int k = 0; k < BENCH_ROUNDS; k++) {
+		double t0 = now_ms();
+		if ((r = nft_ports_add("benchone", p, 2, err)) < 0)
+			return r;
+		double t1 = now_ms();
+		if ((r = nft_ports_remove("benchone", err)) < 0)
+			return r;
+		add[k] = t1 - t0;
+		rm[k] = now_ms() - t1;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "bench%059d", i);
+		if ((r = nft_ports_remove(id, err)) < 0)
+			return r;
+	}
+	qsort(add, BENCH_ROUNDS, sizeof(double), cmp_double);
+	qsort(rm, BENCH_ROUNDS, sizeof(double), cmp_double);
+	printf("with %d containers published: ports_add median %.3f ms (p90 %.3f), "
+	       "ports_remove median %.3f ms (p90 %.3f)\n",
+	       n, add[BENCH_ROUNDS / 2], add[BENCH_ROUNDS * 9 / 10], rm[BENCH_ROUNDS / 2],
+	       rm[BENCH_ROUNDS * 9 / 10]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -102,6 +159,11 @@ int main(int argc, char **argv)
 		r = nft_ports_remove(argv[2], &err);
 	} else if (!strcmp(op, "reset") && argc == 2) {
 		r = nft_reset(&err);
+	} else if (!strcmp(op, "bench") && argc == 3) {
+		int n = atoi(argv[2]);
+		if (n < 0 || n > 10000)
+			return usage();
+		r = bench(n, &err);
 	} else {
 		return usage();
 	}

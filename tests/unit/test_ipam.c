@@ -290,10 +290,14 @@ static void test_auto_subnet(void **state)
 	assert_int_equal(network_default_id(eng, &def, &err), 0);
 	struct network_info d, a, b;
 	get(def, &d);
-	/* Take the next pool by hand: the automatic one skips it. */
-	_cleanup_free_ char *taken = create(
-		"{\"Name\":\"taken\",\"IPAM\":{\"Config\":[{\"Subnet\":\"172.19.0.0/16\"}]}}", NULL,
-		NULL);
+	/* Take the pool after the default's by hand (the default's is the first
+	 * free of the host's routes): the automatic one skips it. */
+	int second = 0;
+	assert_int_equal(sscanf(d.subnet4, "172.%d.0.0/16", &second), 1);
+	_cleanup_free_ char *next = xasprintf("172.%d.0.0/16", second + 1);
+	_cleanup_free_ char *body = xasprintf(
+		"{\"Name\":\"taken\",\"IPAM\":{\"Config\":[{\"Subnet\":\"%s\"}]}}", next);
+	_cleanup_free_ char *taken = create(body, NULL, NULL);
 	_cleanup_free_ char *ida = create("{\"Name\":\"a\"}", NULL, NULL);
 	_cleanup_free_ char *idb = create("{\"Name\":\"b\"}", NULL, NULL);
 	get(ida, &a);
@@ -302,7 +306,7 @@ static void test_auto_subnet(void **state)
 	assert_int_equal(ipam_cidr_parse(d.subnet4, &cd), 0);
 	assert_int_equal(ipam_cidr_parse(a.subnet4, &ca), 0);
 	assert_int_equal(ipam_cidr_parse(b.subnet4, &cb), 0);
-	assert_int_equal(ipam_cidr_parse("172.19.0.0/16", &ct), 0);
+	assert_int_equal(ipam_cidr_parse(next, &ct), 0);
 	assert_false(ipam_cidr_overlap(&ca, &cd));
 	assert_false(ipam_cidr_overlap(&ca, &ct));
 	assert_false(ipam_cidr_overlap(&cb, &ca));
