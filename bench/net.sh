@@ -83,10 +83,10 @@ fi
 WORK=$BERTH_BENCH_WORK
 NS=$BERTH_BENCH_NS
 source "$SRC/tests/lib/start-dockerd.sh"
-[ "$(stat -L -c %i /proc/self/ns/net)" = "$(stat -L -c %i "/run/netns/$NS")" ] && _dockerd_own_netns || {
+if [ "$(stat -L -c %i /proc/self/ns/net)" != "$(stat -L -c %i "/run/netns/$NS")" ] || ! _dockerd_own_netns; then
 	echo "bench: not inside the network namespace $NS" >&2
 	exit 1
-}
+fi
 # ip_forward off, as on a fresh host (a new namespace copies the host's): so
 # dockerd turns it on and sets FORWARD's policy to DROP, which Berth's
 # bridges must get through, as on a host that runs both.
