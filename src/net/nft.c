@@ -51,6 +51,7 @@
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "net/lazy_nft.h"
 
 #define TABLE   "inet berth"
 #define TAG     "berth:"
@@ -154,11 +155,15 @@ static int nft_do(const char *buf, bool json, char **out, struct nft_fail *f)
 	struct nft_ctx *ctx = ctx_get();
 	if (!ctx) {
 		pthread_mutex_unlock(&ctx_lock);
+		const char *why = lazy_nft_error();
 		if (f) {
-			f->msg = xstrdup("cannot make an nftables context");
-			f->code = ENOMEM;
+			f->msg = why ? xasprintf("cannot load libnftables: %s (apt-get install "
+						 "libnftables1)",
+						 why)
+				     : xstrdup("cannot make an nftables context");
+			f->code = why ? ELIBACC : ENOMEM;
 		}
-		return -ENOMEM;
+		return why ? -ELIBACC : -ENOMEM;
 	}
 	nft_ctx_output_set_flags(ctx, json ? NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE : 0);
 	int r = 0;
