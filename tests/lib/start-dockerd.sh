@@ -21,6 +21,14 @@
 #
 # The runtime "berth" is $BERTH_RUNTIME (default: the build's berth-runtime);
 # set BERTH_RUNTIME=/usr/sbin/runc to check the tests themselves against runc.
+#
+# DOCKERD_NETWORK (opt-in, default "none"): "bridge" starts dockerd with its
+# own networking defaults instead, docker0 and its iptables rules (FORWARD
+# policy DROP, NAT, ip_forward on), for benchmarks of bridge networking. Those
+# change the firewall of the network namespace dockerd runs in, so
+# dockerd_start refuses "bridge" unless it runs in a namespace of its own
+# (_dockerd_own_netns: not the initial one, not pid 1's, no default route):
+# call it from inside a namespace made for it (bench/net.sh runs in one).
 
 DOCKER=${DOCKER:-/usr/bin/docker}
 DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
@@ -40,6 +48,18 @@ _dockerd_wait_socket() {
 	return 1
 }
 
+# True only in a network namespace that is not the host's: not the initial
+# one (its inode is fixed, PROC_NET_INIT_INO), not pid 1's (which may not be
+# readable: then that test is skipped), and without a default route.
+_dockerd_own_netns() {
+	local self init
+	self=$(readlink /proc/self/ns/net) || return 1
+	[ -n "$self" ] && [ "$self" != "net:[4026531833]" ] || return 1
+	init=$(readlink /proc/1/ns/net 2>/dev/null) || init=
+	[ "$self" != "$init" ] || return 1
+	[ -z "$(ip route show default 2>/dev/null)" ] && [ -z "$(ip -6 route show default 2>/dev/null)" ]
+}
+
 dockerd_start() {
 	local dir=$1
 	local runtime=${BERTH_RUNTIME:-berth-runtime}
@@ -55,6 +75,22 @@ dockerd_start() {
 	for x in "$DOCKER" "$DOCKERD" "$CONTAINERD"; do
 		[ -x "$x" ] || { echo "start-dockerd: $x missing (apt-get install docker.io)" >&2; return 1; }
 	done
+	local netopts=(--bridge=none --iptables=false --ip6tables=false --ip-masq=false)
+	case ${DOCKERD_NETWORK:-none} in
+	none) ;;
+	bridge)
+		_dockerd_own_netns || {
+			echo "start-dockerd: DOCKERD_NETWORK=bridge only inside a network namespace of its own" >&2
+			return 1
+		}
+		netopts=()
+		;;
+	*)
+		echo "start-dockerd: DOCKERD_NETWORK must be none or bridge, not '$DOCKERD_NETWORK'" >&2
+		return 1
+		;;
+	esac
+
 	mkdir -p "$dir"/{containerd/root,containerd/state,containerd/opt,data,exec,client}
 	dir=$(cd "$dir" && pwd)
 
@@ -98,7 +134,7 @@ dockerd_start() {
 		--containerd-namespace berth-test \
 		--containerd-plugins-namespace berth-test-plugins \
 		--storage-driver "$driver" \
-		--bridge=none --iptables=false --ip6tables=false --ip-masq=false \
+		"${netopts[@]}" \
 		--userland-proxy=false \
 		--add-runtime "berth=$runtime" \
 		--log-level "${DOCKERD_LOG_LEVEL:-info}" \
