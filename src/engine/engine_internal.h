@@ -29,6 +29,7 @@
  *   ctr_row_save_networking()  write back the NetworkingConfig JSON
  *   struct ctr_net_plan      a start's endpoints on bridge networks and host ports
  *   ctr_net_*()              ctr_net.c: networks at create, start, exit, inspect
+ *   ctr_ports_*()            ctr_ports.c: host ports reserved, released, shown
  */
 #ifndef BERTH_ENGINE_INTERNAL_H
 #define BERTH_ENGINE_INTERNAL_H
@@ -135,5 +136,11 @@ json_t *ctr_net_settings(struct engine *e, struct ctr_row *row, bool running);
 const char *ctr_net_resolver(struct ctr_net_plan *p);
 void ctr_net_hosts(struct ctr_net_plan *p, const char *hostname, struct strbuf *sb);
 void ctr_net_plan_free(struct ctr_net_plan *p);
+
+/* ctr_ports.c */
+int ctr_ports_reserve(struct engine *e, struct ctr_row *row, json_t *image_exposed, json_t **out,
+		      berth_err *err);
+int ctr_ports_release(struct engine *e, const char *id, berth_err *err);
+json_t *ctr_ports_settings(struct engine *e, struct ctr_row *row, bool running);
 
 #endif
