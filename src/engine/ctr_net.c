@@ -347,7 +347,8 @@ static int endpoint_make(struct engine *e, struct ctr_row *row, const char *name
 	const char *want4 = json_string_value(json_object_get(ipam, "IPv4Address"));
 	const char *want6 = json_string_value(json_object_get(ipam, "IPv6Address"));
 	const char *mac = json_string_value(json_object_get(cfg, "MacAddress"));
-	if (!mac || !*mac)
+	/* --mac-address is the NetworkMode network's, as in Docker (eth0) */
+	if ((!mac || !*mac) && !strcmp(ep->ifname, "eth0"))
 		mac = json_string_value(json_object_get(row->config, "MacAddress"));
 	const char *hostname = json_string_value(json_object_get(row->config, "Hostname"));
 	_cleanup_json_ json_t *epj = json_pack("{s:s,s:s}", "Name", row->name, "ShortID", "");

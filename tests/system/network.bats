@@ -214,6 +214,24 @@ PY
 	assert_net_clean
 }
 
+@test "several networks at create: eth0 and eth1 in order, the default route on the first; --mac-address, IPv6, host-gateway" {
+	b network create --subnet 10.231.1.0/24 m1
+	b network create --ipv6 --subnet 10.231.2.0/24 --subnet fd42:231::/64 m2
+	run -0 b run --rm --network m1 --network m2 --mac-address 02:11:22:33:44:55 \
+		--add-host gw:host-gateway bb:test sh -c \
+		'ip -o addr; ip -o link; ip route; grep -w gw /etc/hosts'
+	echo "$output"
+	[[ "$output" == *"eth0    inet 10.231.1.2/24"* ]]
+	[[ "$output" == *"eth1    inet 10.231.2.2/24"* ]]
+	[[ "$output" == *"eth1    inet6 fd42:231::2/64"* ]]
+	[[ "$output" == *"default via 10.231.1.1 dev eth0"* ]]
+	# the MAC asked for is eth0's; eth1 gets its own
+	[[ "$(grep ': eth0' <<<"$output")" == *"link/ether 02:11:22:33:44:55"* ]]
+	[[ "$(grep ': eth1' <<<"$output")" != *"02:11:22:33:44:55"* ]]
+	grep -q $'^10.231.1.1\tgw$' <<<"$output"
+	assert_net_clean
+}
+
 @test "bad input: one clear error, nothing made" {
 	b network create --subnet 10.231.8.0/24 n3
 	run -125 b run --rm --network n3 --ip 10.231.9.5 bb:test true
