@@ -17,6 +17,7 @@
  *   ctr_net_attach()    in the future monitor, once the namespace exists:
  *                       the veths and the ports' rules
  *   ctr_net_release()   the container's init is gone: ports, leases, names
+ *   ctr_net_names_refresh()  after a rename: the names its networks answer
  *   ctr_net_settings()  inspect's NetworkSettings
  *   ctr_net_connect()   `network connect`: record, and attach when running
  *   ctr_net_disconnect()
@@ -277,7 +278,9 @@ static int names_write(struct engine *e, const char *net_id, berth_err *err)
 			if (!addrs[a] || !*addrs[a])
 				continue;
 			strbuf_addstr(&sb, addrs[a]);
-			const char *one[] = { json_string_value(json_object_get(ep, "Name")),
+			/* The container's name now (a rename), else the one at its start. */
+			const char *now = json_string_value(json_object_get(l, "container"));
+			const char *one[] = { now ? now : json_string_value(json_object_get(ep, "Name")),
 					      json_string_value(json_object_get(ep, "Hostname")),
 					      json_string_value(json_object_get(ep, "ShortID")) };
 			for (size_t k = 0; k < 3; k++)
@@ -515,6 +518,23 @@ int ctr_net_release(struct engine *e, const char *id, berth_err *err)
 			names_write(e, nid, NULL);
 	}
 	return 0;
+}
+
+/* After a rename: the names files of the user networks it is on. */
+void ctr_net_names_refresh(struct engine *e, const char *id)
+{
+	_cleanup_json_ json_t *leases = NULL;
+	if (ipam_container_leases(e, id, &leases, NULL) < 0)
+		return;
+	size_t i;
+	json_t *l;
+	json_array_foreach (leases, i, l) {
+		const char *nid = json_string_value(json_object_get(l, "network_id"));
+		_cleanup_free_ char *dir = nid ? net_rundir(e, nid) : NULL;
+		_cleanup_free_ char *names = dir ? xasprintf("%s/names", dir) : NULL;
+		if (names && access(names, F_OK) == 0)
+			names_write(e, nid, NULL);
+	}
 }
 
 /* ---- inspect ------------------------------------------------------------- */

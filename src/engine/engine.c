@@ -464,6 +464,7 @@ int ctr_rename(struct engine *e, const char *id, const char *new_name, berth_err
 	}
 	if (r != SQLITE_DONE)
 		return db_fail(e->db, err, "renaming the container");
+	ctr_net_names_refresh(e, id);
 	return 0;
 }
 

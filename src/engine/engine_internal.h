@@ -136,6 +136,7 @@ json_t *ctr_net_settings(struct engine *e, struct ctr_row *row, bool running);
 const char *ctr_net_resolver(struct ctr_net_plan *p);
 void ctr_net_hosts(struct ctr_net_plan *p, const char *hostname, struct strbuf *sb);
 void ctr_net_plan_free(struct ctr_net_plan *p);
+void ctr_net_names_refresh(struct engine *e, const char *id);
 
 /* ctr_ports.c */
 int ctr_ports_reserve(struct engine *e, struct ctr_row *row, json_t *image_exposed, json_t **out,

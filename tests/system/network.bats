@@ -100,9 +100,13 @@ fetch() {
 	run b run --rm --network tnet bb:test nslookup -type=a no-such-name.invalid
 	echo "$output"
 	[[ "$output" == *"Server:"*"$gw"* ]]
+	# a rename is answered at once
+	b rename web web2
+	run -0 b run --rm --network tnet bb:test timeout 5 wget -qO- http://web2/
+	[ "$output" = hello-from-web ]
 	# gone when the container is
-	b rm -f web
-	run -1 b run --rm --network tnet bb:test ping -c1 -W1 web
+	b rm -f web2
+	run -1 b run --rm --network tnet bb:test ping -c1 -W1 web2
 	assert_net_clean
 	b network rm tnet
 	[ -z "$(ls "$RUN/networks" 2>/dev/null)" ] || ls -R "$RUN/networks"
