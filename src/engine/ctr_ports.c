@@ -252,6 +252,10 @@ int ctr_ports_release(struct engine *e, const char *id, berth_err *err)
 		return -EIO;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	int s = sqlite3_step(q);
+	/* Done with the read: a statement left on a row keeps its read
+	 * transaction open, and the DELETE's upgrade to a write would then fail
+	 * at once (SQLITE_BUSY, no busy wait) when another process wrote. */
+	sqlite3_reset(q);
 	if (s == SQLITE_DONE)
 		return 0;
 	if (s != SQLITE_ROW)

@@ -274,6 +274,29 @@ PY
 	assert_net_clean
 }
 
+@test "kill -9 of berth run -d -p on a user network at any moment: rm -f leaves no lease, port or names" {
+	b network create kn2
+	p=$(free_port)
+	for i in $(seq 0 3 36); do
+		b run -d --name k$i --network kn2 -p "$p:80" bb:test "${WEB[@]}" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.00$i"
+		kill -9 $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+		# one of them may hold the port; the others are refused it
+		b ps -aq | xargs -r "$BERTH" --root "$ROOT" --runroot "$RUN" --bridge "$BRIDGE" rm -f >/dev/null
+	done
+	assert_net_clean
+	# nothing tagged with this test's containers or a lease is left in the names
+	[ -z "$(grep -v '^$' "$RUN/networks/$(b network inspect -f '{{.Id}}' kn2)/names" 2>/dev/null)" ]
+	# the port is free for the next one, and answers
+	b run -d --name k --network kn2 -p "$p:80" bb:test "${WEB[@]}"
+	sleep 0.3
+	[ "$(fetch "http://127.0.0.1:$p/")" = hello-from-web ]
+	b rm -f k
+	run ! fetch "http://127.0.0.1:$p/"
+}
+
 @test "outbound NAT: apt-get update in a Debian container on the default bridge" {
 	rootfs=$(debian_rootfs) || skip "no Debian rootfs: $rootfs"
 	tar -C "$rootfs" -c . | b import - deb:test >/dev/null
