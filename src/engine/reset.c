@@ -4,7 +4,8 @@
  *
  *   engine_reset()   remove every container (killing the running ones) with
  *                    its anonymous volumes, and tear down every network's
- *                    bridge, nftables rules and DNS responder
+ *                    bridge, nftables rules and DNS responder; then the
+ *                    shared `inet berth` table when no state root uses it
  */
 #include <errno.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "common/json.h"
 #include "engine/engine_internal.h"
 #include "engine/network.h"
+#include "net/nft.h"
 
 int engine_reset(struct engine *e, berth_err *err)
 {
@@ -41,5 +43,9 @@ int engine_reset(struct engine *e, berth_err *err)
 		if ((r = ctr_net_teardown(e, id, info.bridge, &e2)) < 0 && !first)
 			first = berth_error_code(err, -r, "%s", e2.msg);
 	}
+	/* The shared table too, when no other state root uses it. */
+	_cleanup_err_ berth_err e3 = BERTH_ERR_INIT;
+	if ((r = nft_remove_if_unused(&e3)) < 0 && !first)
+		first = berth_error_code(err, -r, "%s", e3.msg);
 	return first;
 }

@@ -29,7 +29,7 @@
  *   sysctls       ip_forward, route_localnet
  *   networks      nft_network_add, nft_network_remove
  *   ports         nft_ports_add; element dump, nft_ports_remove
- *   reset         nft_reset
+ *   reset         nft_remove_if_unused, nft_reset
  */
 #include "nft.h"
 
@@ -44,6 +44,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -509,7 +510,36 @@ static int subnet_taken(const char *set, const char *prefix, const char *tag, ch
 	return 0;
 }
 
+/* The table is every state root's: its removal when unused and a network's
+ * add (which makes it) take this machine-wide lock, so one never deletes
+ * what the other just made. */
+static int table_lock(berth_err *err)
+{
+	const char *path = access("/run/lock", W_OK) == 0 ? "/run/lock/berth-nft.lock"
+							    : "/run/berth-nft.lock";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int r = berth_error_errno(err, "cannot lock %s", path);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int network_add_locked(const struct nft_net *n, berth_err *err);
+
 int nft_network_add(const struct nft_net *n, berth_err *err)
+{
+	int lock = table_lock(err);
+	if (lock < 0)
+		return lock;
+	int r = network_add_locked(n, err);
+	close(lock);
+	return r;
+}
+
+static int network_add_locked(const struct nft_net *n, berth_err *err)
 {
 	if (!n || !valid_id(n->id))
 		return berth_error_code(err, EINVAL,
@@ -1131,6 +1161,29 @@ int nft_ports_remove(const char *ctr_id, berth_err *err)
 }
 
 /* ---- reset ---- */
+
+int nft_remove_if_unused(berth_err *err)
+{
+	_cleanup_close_ int lock = table_lock(err);
+	if (lock < 0)
+		return lock;
+	_cleanup_json_ json_t *root = NULL;
+	int r = list_json("list table " TABLE, &root, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	size_t i;
+	json_t *o;
+	json_array_foreach (json_object_get(root, "nftables"), i, o) {
+		json_t *set = json_object_get(o, "set");
+		if (!set)
+			set = json_object_get(o, "map");
+		if (json_array_size(json_object_get(set, "elem")) > 0)
+			return 0; /* a network or port of some state root */
+	}
+	return run("delete table " TABLE "\n", err, "cannot remove Berth's nftables table");
+}
 
 int nft_reset(berth_err *err)
 {

@@ -8,6 +8,7 @@
  *   nft_network_remove()  drop that network's entries (idempotent)
  *   nft_ports_add()       publish a container's ports (DNAT, hairpin, 127.0.0.1)
  *   nft_ports_remove()    unpublish that container's ports (idempotent)
+ *   nft_remove_if_unused()  the table, when no state root has anything in it
  *   nft_reset()           remove everything Berth made
  */
 #ifndef BERTH_NET_NFT_H
@@ -60,6 +61,11 @@ int nft_ports_add(const char *ctr_id, const struct nft_port *p, size_t n, berth_
 
 /* Idempotent: removes exactly the ports nft_ports_add() published for ctr_id. */
 int nft_ports_remove(const char *ctr_id, berth_err *err);
+
+/* Delete the table when none of its sets and maps holds an element (no
+ * network or port of any state root is left); a machine-wide lock keeps a
+ * concurrent nft_network_add() from losing what it makes. */
+int nft_remove_if_unused(berth_err *err);
 
 /* Remove everything Berth made: the table, the tagged rules in ip/ip6 filter FORWARD. */
 int nft_reset(berth_err *err);
