@@ -297,6 +297,27 @@ PY
 	run ! fetch "http://127.0.0.1:$p/"
 }
 
+@test "system reset leaves nothing of Berth's: bridges, rules, the table, responders (in a network namespace of the test's own)" {
+	run -0 env BERTH="$BERTH" ROOT="$ROOT" RUN="$RUN" BRIDGE="$BRIDGE" unshare -n sh -c '
+		ip link set lo up
+		b() { "$BERTH" --root "$ROOT" --runroot "$RUN" --bridge "$BRIDGE" "$@"; }
+		b network create n1 >/dev/null
+		b run -d --name w --network n1 -p 18080:80 bb:test sleep 600 >/dev/null
+		b run -d --name d -p 18081:80 bb:test sleep 600 >/dev/null
+		echo "before: $(ip -o link show type bridge | wc -l) bridges, $(nft list tables | wc -l) tables"
+		b system reset -f
+		# the veths go with their namespaces, which the kernel frees a little later
+		for i in $(seq 40); do [ "$(ip -o link show type veth | wc -l)" = 0 ] && break; sleep 0.05; done
+		echo "after: $(ip -o link show type bridge | wc -l) bridges, $(nft list tables | wc -l) tables, $(ip -o link show type veth | wc -l) veths"
+		echo "responders: $(pgrep -fc "berth-dns .*$RUN/")"
+	'
+	echo "$output"
+	[[ "$output" == *"responders: 0"* ]]
+	[[ "$output" == *"before: 2 bridges, 1 tables"* ]]
+	[[ "$output" == *"after: 0 bridges, 0 tables, 0 veths"* ]]
+	[ ! -e "$ROOT" ] && [ ! -e "$RUN" ]
+}
+
 @test "outbound NAT: apt-get update in a Debian container on the default bridge" {
 	rootfs=$(debian_rootfs) || skip "no Debian rootfs: $rootfs"
 	tar -C "$rootfs" -c . | b import - deb:test >/dev/null
