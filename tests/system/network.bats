@@ -181,6 +181,25 @@ print(socket.inet_ntoa(r[-4:]))
 PY
 }
 
+@test "published ports: -P publishes every EXPOSEd port on a free one; ranges map one to one, or take the first free" {
+	b import -c 'CMD ["sh"]' -c 'EXPOSE 80 81/udp' "$IMGDIR/rootfs.tar" bbx:test >/dev/null
+	b run -d --name all -P bbx:test sleep 60
+	run -0 b port all
+	echo "$output"
+	[[ "${lines[0]}" =~ ^80/tcp\ -\>\ 0\.0\.0\.0:[0-9]+$ ]]
+	[[ "${lines[1]}" =~ ^81/udp\ -\>\ 0\.0\.0\.0:[0-9]+$ ]]
+	base=$((20000 + RANDOM % 20000))
+	b run -d --name rng -p "$base-$((base + 1)):80-81" -p "$((base + 10))-$((base + 20)):90" bbx:test sleep 60
+	run -0 b port rng
+	echo "$output"
+	[[ "$output" == *"80/tcp -> 0.0.0.0:$base"* ]]
+	[[ "$output" == *"81/tcp -> 0.0.0.0:$((base + 1))"* ]]
+	p90=$(b port rng 90 | sed 's/.*://')
+	[ "$p90" -ge $((base + 10)) ] && [ "$p90" -le $((base + 20)) ]
+	b rm -f all rng
+	assert_net_clean
+}
+
 @test "published ports: UDP" {
 	p=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("",0)); print(s.getsockname()[1])')
 	echo "10.9.8.7 udp-probe" >"$TEST_TMP/names"
