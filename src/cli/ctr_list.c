@@ -108,6 +108,56 @@ static char *image_text(json_t *insp)
 	return xstrdup(json_string_value(json_object_get(json_object_get(insp, "Config"), "Image")) ?: "");
 }
 
+static int port_key_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
+	return px != py ? (px < py ? -1 : 1) : strcmp(x, y);
+}
+
+/* docker ps's PORTS: "0.0.0.0:8080->80/tcp, 53/udp" (exposed, not published). */
+static char *ports_text(json_t *insp)
+{
+	json_t *ports = json_object_get(json_object_get(insp, "NetworkSettings"), "Ports");
+	size_t n = 0;
+	const char **keys = xcalloc(json_object_size(ports) + 1, sizeof(*keys));
+	const char *key;
+	json_t *v;
+	json_object_foreach (ports, key, v)
+		keys[n++] = key;
+	qsort(keys, n, sizeof(*keys), port_key_cmp);
+	struct strbuf sb;
+	strbuf_init(&sb, 64);
+	for (size_t i = 0; i < n; i++) {
+		json_t *list = json_object_get(ports, keys[i]);
+		if (json_array_size(list) == 0) {
+			strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", keys[i]);
+			continue;
+		}
+		size_t j;
+		json_t *b;
+		json_array_foreach (list, j, b)
+			strbuf_addf(&sb, "%s%s:%s->%s", sb.len ? ", " : "",
+				    json_string_value(json_object_get(b, "HostIp")) ?: "",
+				    json_string_value(json_object_get(b, "HostPort")) ?: "", keys[i]);
+	}
+	free(keys);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* docker ps's NETWORKS: the names of the networks it is on. */
+static char *networks_text(json_t *insp)
+{
+	json_t *nets = json_object_get(json_object_get(insp, "NetworkSettings"), "Networks");
+	struct strbuf sb;
+	strbuf_init(&sb, 32);
+	const char *key;
+	json_t *v;
+	json_object_foreach (nets, key, v)
+		strbuf_addf(&sb, "%s%s", sb.len ? "," : "", key);
+	return strbuf_detach(&sb, NULL);
+}
+
 static json_t *row_of(json_t *insp, bool notrunc, time_t now)
 {
 	const char *id = json_string_value(json_object_get(insp, "Id")) ?: "";
@@ -140,14 +190,12 @@ static json_t *row_of(json_t *insp, bool notrunc, time_t now)
 	json_object_set_new(row, "Status", json_string(status));
 	json_object_set_new(row, "State",
 			    json_string(json_string_value(json_object_get(state, "Status")) ?: ""));
-	json_object_set_new(row, "Ports", json_string(""));
+	_cleanup_free_ char *ports = ports_text(insp), *networks = networks_text(insp);
+	json_object_set_new(row, "Ports", json_string(ports));
 	json_object_set_new(row, "Names", json_string(name + 1));
 	json_object_set_new(row, "Labels", json_string(labels));
 	json_object_set_new(row, "Mounts", json_string(mounts.buf ? mounts.buf : ""));
-	json_object_set_new(row, "Networks",
-			    json_string(json_string_value(json_object_get(
-						json_object_get(insp, "HostConfig"), "NetworkMode"))
-						?: ""));
+	json_object_set_new(row, "Networks", json_string(networks));
 	json_object_set_new(row, "Size", json_string("0B"));
 	strbuf_release(&mounts);
 	return row;

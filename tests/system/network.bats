@@ -147,6 +147,12 @@ fetch() {
 	[[ "$output" == *"80/tcp -> 0.0.0.0:$p2"* ]]
 	rnd=$(b port web 8080/tcp | head -1 | sed 's/.*://')
 	[ "$rnd" -gt 0 ]
+	# and in ps, as docker shows them
+	run -0 b ps --format '{{.Names}} {{.Networks}} {{.Ports}}'
+	echo "$output"
+	[[ "$output" == "web bridge "* ]]
+	[[ "$output" == *"0.0.0.0:$p2->80/tcp"* && "$output" == *"127.0.0.1:$p1->80/tcp"* ]]
+	[[ "$output" == *", 0.0.0.0:$rnd->8080/tcp" ]]
 	# the same host port for a second container: Docker's refusal, nothing left
 	run -125 b run -d --name web2 -p "$p2:80" bb:test "${WEB[@]}"
 	[[ "$output" == *"port is already allocated"* ]]
