@@ -81,14 +81,28 @@ static int insert_row(struct engine *e, const struct ctr_create_req *r, json_t *
 		       &st, err) < 0)
 		return -EIO;
 	_cleanup_free_ char *created = engine_now_rfc3339();
-	/* Docker records the image's health check and command, merged, in the container's Config.
-	 */
+	/* Docker records the image's health check and command, merged, in the
+	 * container's Config ... */
 	_cleanup_json_ json_t *config = json_deep_copy(r->config);
 	json_t *health = health_effective(json_object_get(r->config, "Healthcheck"),
 					  json_object_get(image_config, "Healthcheck"));
 	if (health)
 		json_object_set_new(config, "Healthcheck", health);
 	spec_merge_command(config, image_config);
+	/* ... and the image's exposed ports with the container's own. */
+	json_t *img_ports = json_object_get(image_config, "ExposedPorts");
+	if (json_object_size(img_ports) > 0) {
+		json_t *ports = json_object_get(config, "ExposedPorts");
+		if (!json_is_object(ports)) {
+			ports = json_object();
+			json_object_set_new(config, "ExposedPorts", ports);
+		}
+		const char *k;
+		json_t *v;
+		json_object_foreach (img_ports, k, v)
+			if (!json_object_get(ports, k))
+				json_object_set_new(ports, k, json_object());
+	}
 	_cleanup_free_ char *cfg = json_dumps(config, JSON_COMPACT);
 	_cleanup_free_ char *hc = json_dumps(r->host_config, JSON_COMPACT);
 	_cleanup_free_ char *net = r->networking ? json_dumps(r->networking, JSON_COMPACT) : NULL;

@@ -194,6 +194,13 @@ PY
 	echo "$output"
 	[[ "${lines[0]}" =~ ^80/tcp\ -\>\ 0\.0\.0\.0:[0-9]+$ ]]
 	[[ "${lines[1]}" =~ ^81/udp\ -\>\ 0\.0\.0\.0:[0-9]+$ ]]
+	# exposed, not published: in inspect's Config and in ps, as docker shows them
+	b run -d --name none bbx:test sleep 60
+	run -0 b inspect -f '{{json .Config.ExposedPorts}}' none
+	[ "$output" = '{"80/tcp":{},"81/udp":{}}' ]
+	run -0 b ps --filter name=none --format '{{.Ports}}'
+	[ "$output" = "80/tcp, 81/udp" ]
+	b rm -f none
 	base=$((20000 + RANDOM % 20000))
 	b run -d --name rng -p "$base-$((base + 1)):80-81" -p "$((base + 10))-$((base + 20)):90" bbx:test sleep 60
 	run -0 b port rng
