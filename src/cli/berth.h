@@ -18,6 +18,7 @@
  *   berth_engine()        the container engine on the store, opened on first use
  *   berth_pull()          pull an image showing docker's progress (pull, run, create)
  *   prune_containers(), prune_images(), prune_volumes(), prune_networks()
+ *   port_key_cmp()        qsort order of "80/tcp" keys (port, ps)
  *                         what `X prune` and `system prune` share: remove, print
  *                         docker's "Deleted ...:" section, add to *reclaimed
  */
@@ -58,6 +59,8 @@ int prune_containers(uint64_t *reclaimed, berth_err *err);
 int prune_images(bool all, uint64_t *reclaimed, berth_err *err);
 int prune_volumes(bool all, uint64_t *reclaimed, berth_err *err);
 int prune_networks(berth_err *err);
+/* qsort order of "PORT/PROTO" keys: by port number, then protocol (ctr_info.c). */
+int port_key_cmp(const void *a, const void *b);
 
 /* Image commands */
 int cmd_pull(int argc, char **argv);

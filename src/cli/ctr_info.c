@@ -551,7 +551,8 @@ int cmd_update(int argc, char **argv)
 
 /* ---- port ----------------------------------------------------------------- */
 
-static int port_cmp(const void *a, const void *b)
+/* "80/tcp" keys by port number, then protocol (qsort; ps uses it too). */
+int port_key_cmp(const void *a, const void *b)
 {
 	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
 	long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
@@ -610,7 +611,7 @@ int cmd_port(int argc, char **argv)
 	json_object_foreach (pb, key, v)
 		if (json_array_size(v) > 0)
 			keys[n++] = key;
-	qsort(keys, n, sizeof(*keys), port_cmp);
+	qsort(keys, n, sizeof(*keys), port_key_cmp);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *prefix = xasprintf("%s -> ", keys[i]);
 		print_bindings(prefix, json_object_get(pb, keys[i]));

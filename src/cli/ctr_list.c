@@ -108,13 +108,6 @@ static char *image_text(json_t *insp)
 	return xstrdup(json_string_value(json_object_get(json_object_get(insp, "Config"), "Image")) ?: "");
 }
 
-static int port_key_cmp(const void *a, const void *b)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
-	return px != py ? (px < py ? -1 : 1) : strcmp(x, y);
-}
-
 /* docker ps's PORTS: "0.0.0.0:8080->80/tcp, 53/udp" (exposed, not published). */
 static char *ports_text(json_t *insp)
 {

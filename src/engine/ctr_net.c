@@ -305,17 +305,49 @@ static int names_write(struct engine *e, const char *net_id, berth_err *err)
 	return r;
 }
 
+/* A user network's names again, when it has a responder (a names file). */
+static void names_refresh(struct engine *e, const char *net_id)
+{
+	if (!net_id)
+		return;
+	_cleanup_free_ char *dir = net_rundir(e, net_id);
+	_cleanup_free_ char *names = xasprintf("%s/names", dir);
+	if (access(names, F_OK) == 0)
+		names_write(e, net_id, NULL);
+}
+
+/* The names of every network in leases (ipam_container_leases' objects). */
+static void names_refresh_leases(struct engine *e, json_t *leases)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach (leases, i, l)
+		names_refresh(e, json_string_value(json_object_get(l, "network_id")));
+}
+
+static int open_netns(pid_t pid, berth_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? berth_error_errno(err, "cannot open the container's network namespace")
+		      : fd;
+}
+
 /* ---- start ---------------------------------------------------------------- */
+
+static void endpoint_free(struct ctr_endpoint *ep)
+{
+	free(ep->net_id);
+	free(ep->net_name);
+	free(ep->bridge);
+	ipam_lease_free(&ep->lease);
+}
 
 void ctr_net_plan_free(struct ctr_net_plan *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		struct ctr_endpoint *ep = &p->eps[i];
-		free(ep->net_id);
-		free(ep->net_name);
-		free(ep->bridge);
-		ipam_lease_free(&ep->lease);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		endpoint_free(&p->eps[i]);
 	free(p->eps);
 	json_decref(p->ports);
 	memset(p, 0, sizeof(*p));
@@ -482,11 +514,9 @@ int ctr_net_attach(const char *ctr_id, struct ctr_net_plan *p, pid_t pid, berth_
 {
 	if (p->n == 0)
 		return 0;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int nsfd = open_netns(pid, err);
 	if (nsfd < 0)
-		return berth_error_errno(err, "cannot open the container's network namespace");
+		return nsfd;
 	int r;
 	for (size_t i = 0; i < p->n; i++)
 		if ((r = endpoint_attach(nsfd, ctr_id, &p->eps[i], i == 0, err)) < 0)
@@ -508,15 +538,7 @@ int ctr_net_release(struct engine *e, const char *id, berth_err *err)
 		return 0;
 	if ((r = ipam_release_all(e, id, err)) < 0)
 		return r;
-	size_t i;
-	json_t *l;
-	json_array_foreach (leases, i, l) {
-		const char *nid = json_string_value(json_object_get(l, "network_id"));
-		_cleanup_free_ char *dir = nid ? net_rundir(e, nid) : NULL;
-		_cleanup_free_ char *names = dir ? xasprintf("%s/names", dir) : NULL;
-		if (names && access(names, F_OK) == 0)
-			names_write(e, nid, NULL);
-	}
+	names_refresh_leases(e, leases);
 	return 0;
 }
 
@@ -524,17 +546,8 @@ int ctr_net_release(struct engine *e, const char *id, berth_err *err)
 void ctr_net_names_refresh(struct engine *e, const char *id)
 {
 	_cleanup_json_ json_t *leases = NULL;
-	if (ipam_container_leases(e, id, &leases, NULL) < 0)
-		return;
-	size_t i;
-	json_t *l;
-	json_array_foreach (leases, i, l) {
-		const char *nid = json_string_value(json_object_get(l, "network_id"));
-		_cleanup_free_ char *dir = nid ? net_rundir(e, nid) : NULL;
-		_cleanup_free_ char *names = dir ? xasprintf("%s/names", dir) : NULL;
-		if (names && access(names, F_OK) == 0)
-			names_write(e, nid, NULL);
-	}
+	if (ipam_container_leases(e, id, &leases, NULL) == 0)
+		names_refresh_leases(e, leases);
 }
 
 /* ---- inspect ------------------------------------------------------------- */
@@ -664,21 +677,34 @@ static bool row_running(struct ctr_row *row, pid_t *pid)
 	return (!strcmp(s, "running") || !strcmp(s, "paused")) && *pid > 0;
 }
 
-int ctr_net_connect(struct engine *e, const char *ctr, const char *net, json_t *cfg,
-		    berth_err *err)
+/* connect's and disconnect's start: the container locked, loaded and
+ * reconciled with its monitor, and the network's id. */
+static int load_for_network(struct engine *e, const char *ctr, const char *net, int *lock,
+			    struct ctr_row *row, char **nid, berth_err *err)
 {
-	_cleanup_free_ char *id = NULL, *nid = NULL;
+	_cleanup_free_ char *id = NULL;
 	int r;
 	if ((r = ctr_resolve(e, ctr, &id, err)) < 0)
 		return r;
-	_cleanup_close_ int lock = ctr_lock(e, id, err);
-	if (lock < 0)
-		return lock;
+	if ((*lock = ctr_lock(e, id, err)) < 0)
+		return *lock;
+	if ((r = ctr_row_load(e, id, row, err)) < 0 || (r = ctr_refresh(e, row, err)) < 0)
+		return r;
+	if (!row->id)
+		return berth_error_code(err, ENOENT, "No such container: %s", ctr);
+	return network_resolve(e, net, nid, err);
+}
+
+int ctr_net_connect(struct engine *e, const char *ctr, const char *net, json_t *cfg,
+		    berth_err *err)
+{
+	_cleanup_free_ char *nid = NULL;
+	_cleanup_close_ int lock = -1;
 	_cleanup_ctr_row_ struct ctr_row row = { 0 };
-	if ((r = ctr_row_load(e, id, &row, err)) < 0 || (r = ctr_refresh(e, &row, err)) < 0)
+	int r = load_for_network(e, ctr, net, &lock, &row, &nid, err);
+	if (r < 0)
 		return r;
-	if ((r = network_resolve(e, net, &nid, err)) < 0)
-		return r;
+	const char *id = row.id;
 	_cleanup_network_info_ struct network_info info = { 0 };
 	if ((r = network_get(e, nid, &info, err)) < 0)
 		return r;
@@ -736,24 +762,14 @@ int ctr_net_connect(struct engine *e, const char *ctr, const char *net, json_t *
 		snprintf(one.ifname, sizeof(one.ifname), "eth%u", (unsigned)(k % 1000));
 		r = endpoint_make(e, &row, name, ep, &one, err);
 		if (r == 0) {
-			struct ctr_net_plan p = { .eps = &one, .n = 1 };
-			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-			_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-			r = nsfd < 0 ? berth_error_errno(err, "cannot open the container's network "
-							      "namespace")
-				     : endpoint_attach(nsfd, id, &one, false, err);
-			(void)p;
+			_cleanup_close_ int nsfd = open_netns(pid, err);
+			r = nsfd < 0 ? nsfd : endpoint_attach(nsfd, id, &one, false, err);
 		}
 		if (r < 0) {
 			ipam_release(e, nid, id, NULL);
-			if (one.user_defined)
-				names_write(e, nid, NULL);
+			names_refresh(e, nid);
 		}
-		free(one.net_id);
-		free(one.net_name);
-		free(one.bridge);
-		ipam_lease_free(&one.lease);
+		endpoint_free(&one);
 		if (r < 0)
 			return r;
 	}
@@ -763,18 +779,13 @@ int ctr_net_connect(struct engine *e, const char *ctr, const char *net, json_t *
 int ctr_net_disconnect(struct engine *e, const char *ctr, const char *net, bool force,
 		       berth_err *err)
 {
-	_cleanup_free_ char *id = NULL, *nid = NULL;
-	int r;
-	if ((r = ctr_resolve(e, ctr, &id, err)) < 0)
-		return r;
-	_cleanup_close_ int lock = ctr_lock(e, id, err);
-	if (lock < 0)
-		return lock;
+	_cleanup_free_ char *nid = NULL;
+	_cleanup_close_ int lock = -1;
 	_cleanup_ctr_row_ struct ctr_row row = { 0 };
-	if ((r = ctr_row_load(e, id, &row, err)) < 0 || (r = ctr_refresh(e, &row, err)) < 0)
+	int r = load_for_network(e, ctr, net, &lock, &row, &nid, err);
+	if (r < 0)
 		return r;
-	if ((r = network_resolve(e, net, &nid, err)) < 0)
-		return r;
+	const char *id = row.id;
 	json_t *eps = json_object_get(row.networking, "EndpointsConfig");
 	const char *key;
 	_cleanup_free_ char *found = NULL; /* a copy: the key goes with its entry */
@@ -799,19 +810,14 @@ int ctr_net_disconnect(struct engine *e, const char *ctr, const char *net, bool 
 				continue;
 			const char *ifn = json_string_value(
 				json_object_get(json_object_get(l, "endpoint"), "IfName"));
-			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-			_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+			_cleanup_close_ int nsfd = open_netns(pid, NULL);
 			if (nsfd >= 0 && (r = net_ns_link_delete(nsfd, ifn ?: "eth0", err)) < 0 &&
 			    !force)
 				return r;
 		}
 		if ((r = ipam_release(e, nid, id, err)) < 0)
 			return r;
-		_cleanup_free_ char *dir = net_rundir(e, nid);
-		_cleanup_free_ char *names = xasprintf("%s/names", dir);
-		if (access(names, F_OK) == 0)
-			names_write(e, nid, NULL);
+		names_refresh(e, nid);
 	}
 	json_object_del(eps, found);
 	/* The NetworkMode's network gone: the next one (or none) takes its place. */
